@@ -1,0 +1,1 @@
+"""HFDatasetExampleGen: a 🤗 dataset into TFX Examples."""

@@ -1,0 +1,108 @@
+"""HFDatasetExampleGen: any 🤗 dataset (Hub id, save_to_disk folder, data files) as TFX Examples."""
+import json
+from typing import Dict, List, Mapping, Optional, Union
+
+from tfx.components.example_gen import utils as example_gen_utils
+from tfx.dsl.components.base import base_beam_component, executor_spec
+from tfx.proto import example_gen_pb2
+from tfx.types import channel, component_spec, standard_artifacts
+
+from tfx_hf.components.hf_dataset_example_gen import executor
+
+# Exec property names (they are stored in MLMD in clear: never put a token in them).
+DATASET_KEY = "dataset"
+CONFIG_NAME_KEY = "config_name"
+REVISION_KEY = "revision"
+DATA_DIR_KEY = "data_dir"
+DATA_FILES_KEY = "data_files"
+COLUMNS_KEY = "columns"
+RENAME_COLUMNS_KEY = "rename_columns"
+CLASS_LABEL_COLUMNS_KEY = "class_label_columns"
+TRUST_REMOTE_CODE_KEY = "trust_remote_code"
+
+
+class HFDatasetExampleGenSpec(component_spec.ComponentSpec):
+    PARAMETERS = {
+        DATASET_KEY: component_spec.ExecutionParameter(type=str),
+        CONFIG_NAME_KEY: component_spec.ExecutionParameter(type=str, optional=True),
+        REVISION_KEY: component_spec.ExecutionParameter(type=str, optional=True),
+        DATA_DIR_KEY: component_spec.ExecutionParameter(type=str, optional=True),
+        DATA_FILES_KEY: component_spec.ExecutionParameter(type=str, optional=True),
+        COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
+        RENAME_COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
+        CLASS_LABEL_COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
+        TRUST_REMOTE_CODE_KEY: component_spec.ExecutionParameter(type=int, optional=True),
+        "input_config": component_spec.ExecutionParameter(type=example_gen_pb2.Input),
+        "output_config": component_spec.ExecutionParameter(type=example_gen_pb2.Output),
+        "output_data_format": component_spec.ExecutionParameter(type=int),
+        "output_file_format": component_spec.ExecutionParameter(type=int),
+    }
+    INPUTS = {}
+    OUTPUTS = {"examples": component_spec.ChannelParameter(type=standard_artifacts.Examples)}
+
+
+def _json_or_none(value) -> Optional[str]:
+    return None if value is None else json.dumps(value, sort_keys=True)
+
+
+class HFDatasetExampleGen(base_beam_component.BaseBeamComponent):
+    """Reads a 🤗 dataset with `datasets` and writes TFX Examples, one TFX split per 🤗 split.
+
+    `splits` maps 🤗 split names (or slices such as "train[:90%]") to TFX split names, e.g.
+    `{"train": "train", "validation": "eval"}`. Without it, the 🤗 "train" split is
+    hash-partitioned by `output_config` (default train:eval = 2:1), as in standard ExampleGen.
+
+    The Examples artifact records `label_names` (JSON: column → class names, for `ClassLabel`
+    columns and the string columns listed in `class_label_columns`, which are written as int64
+    ids) and `row_counts` (JSON: TFX split → rows written).
+    """
+
+    SPEC_CLASS = HFDatasetExampleGenSpec
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
+
+    def __init__(
+        self,
+        dataset: str,
+        *,
+        config_name: Optional[str] = None,
+        revision: Optional[str] = None,
+        data_dir: Optional[str] = None,
+        data_files: Optional[Union[str, List[str], Mapping[str, Union[str, List[str]]]]] = None,
+        splits: Optional[Mapping[str, str]] = None,
+        input_config: Optional[example_gen_pb2.Input] = None,
+        output_config: Optional[example_gen_pb2.Output] = None,
+        columns: Optional[List[str]] = None,
+        rename_columns: Optional[Dict[str, str]] = None,
+        class_label_columns: Optional[List[str]] = None,
+        trust_remote_code: bool = False,
+        output_data_format: int = example_gen_pb2.FORMAT_TF_EXAMPLE,
+        output_file_format: int = example_gen_pb2.FORMAT_TFRECORDS_GZIP,
+    ):
+        if splits and input_config:
+            raise ValueError("Give either `splits` or `input_config`, not both.")
+        if splits:
+            input_config = example_gen_pb2.Input(splits=[
+                example_gen_pb2.Input.Split(name=tfx_name, pattern=hf_split)
+                for hf_split, tfx_name in splits.items()])
+            output_config = output_config or example_gen_pb2.Output()
+        input_config = input_config or example_gen_pb2.Input(
+            splits=[example_gen_pb2.Input.Split(name="train", pattern="train")])
+        output_config = example_gen_utils.make_default_output_config(input_config) \
+            if output_config is None else output_config
+        spec = HFDatasetExampleGenSpec(
+            dataset=dataset,
+            config_name=config_name,
+            revision=revision,
+            data_dir=data_dir,
+            data_files=_json_or_none(data_files),
+            columns=_json_or_none(columns),
+            rename_columns=_json_or_none(rename_columns),
+            class_label_columns=_json_or_none(class_label_columns),
+            trust_remote_code=int(bool(trust_remote_code)),
+            input_config=input_config,
+            output_config=output_config,
+            output_data_format=output_data_format,
+            output_file_format=output_file_format,
+            examples=channel.Channel(type=standard_artifacts.Examples),
+        )
+        super().__init__(spec=spec)

@@ -1,0 +1,163 @@
+"""Finding and loading one split of a 🤗 dataset: a Hub id, a save_to_disk folder or data files.
+
+The executor's driver and its Beam workers both load through here, so a worker sees exactly the
+rows the driver counted (the 🤗 cache makes the second load cheap: Arrow files are memory-mapped).
+"""
+import dataclasses
+import functools
+import json
+import os
+from typing import Dict, List, Optional, Sequence
+
+# Data files that `datasets` reads with a packaged builder, by extension.
+FILE_BUILDERS = {
+    ".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet",
+    ".txt": "text", ".arrow": "arrow",
+}
+
+
+class DatasetInputError(ValueError):
+    """The dataset, a split or a column is not what the component was told to expect."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSource:
+    """Where the rows come from, as `datasets.load_dataset` takes it."""
+    path: str
+    config_name: Optional[str] = None
+    revision: Optional[str] = None
+    data_dir: Optional[str] = None
+    data_files: Optional[str] = None  # JSON: a path, a list, or {split: paths}
+    trust_remote_code: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "DatasetSource":
+        return cls(**json.loads(text))
+
+
+def is_save_to_disk_folder(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "dataset_dict.json")) or (
+        os.path.isfile(os.path.join(path, "state.json"))
+        and os.path.isfile(os.path.join(path, "dataset_info.json")))
+
+
+def _looks_local(path: str) -> bool:
+    return os.path.isabs(path) or path.startswith((".", "~")) or os.path.exists(path)
+
+
+def check_exists(source: DatasetSource) -> None:
+    """Fails early for a local path that is not there (a Hub id is checked when loaded)."""
+    if _looks_local(source.path) and not os.path.exists(os.path.expanduser(source.path)):
+        raise DatasetInputError(
+            f"Dataset path {source.path!r} does not exist. Give a save_to_disk folder, a data "
+            "file or folder (csv, json, jsonl, parquet, txt), or a 🤗 Hub dataset id.")
+
+
+def _file_builder(path: str) -> Optional[str]:
+    if os.path.isfile(path):
+        ext = os.path.splitext(path)[1].lower()
+        if ext not in FILE_BUILDERS:
+            raise DatasetInputError(
+                f"Cannot read data file {path!r}: unknown extension {ext!r}. Supported: "
+                f"{', '.join(sorted(FILE_BUILDERS))}.")
+        return FILE_BUILDERS[ext]
+    return None
+
+
+def _find_invalid_utf8(paths: Sequence[str]) -> Optional[str]:
+    """Names the first file and line that is not UTF-8, to explain an opaque `datasets` error."""
+    for path in paths:
+        if not os.path.isfile(path) or _file_builder(path) not in ("csv", "json", "text"):
+            continue
+        with open(path, "rb") as f:
+            for line_number, line in enumerate(f, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    return (f"{path}, line {line_number}: invalid UTF-8 byte "
+                            f"{line[e.start:e.start + 1]!r} at column {e.start + 1}")
+    return None
+
+
+def _local_files(source: DatasetSource) -> List[str]:
+    path = os.path.expanduser(source.path)
+    if os.path.isfile(path):
+        return [path]
+    if os.path.isdir(path):
+        return [os.path.join(root, name) for root, _, names in os.walk(path) for name in names]
+    return []
+
+
+@functools.lru_cache(maxsize=16)
+def load_split(source_json: str, split: str):
+    """Loads one split (a name or a slice such as `train[:80%]`) as a materialized Dataset."""
+    import datasets  # pylint: disable=g-import-not-at-top
+
+    source = DatasetSource.from_json(source_json)
+    check_exists(source)
+    path = os.path.expanduser(source.path)
+    if os.path.isdir(path) and is_save_to_disk_folder(path):
+        return _split_of_saved(datasets.load_from_disk(path), split, source.path)
+
+    builder = _file_builder(path)
+    data_files = json.loads(source.data_files) if source.data_files else None
+    kwargs = dict(name=source.config_name, revision=source.revision, data_dir=source.data_dir,
+                  data_files=data_files, split=split)
+    if builder:  # a single data file: it is the train split
+        kwargs.update(data_files={"train": path})
+        path = builder
+    if source.trust_remote_code:
+        kwargs["trust_remote_code"] = True
+    try:
+        return datasets.load_dataset(path, **kwargs)
+    except ValueError as e:
+        if "Unknown split" in str(e) or "Bad split" in str(e):
+            raise DatasetInputError(f"Dataset {source.path!r} has no split {split!r}: {e}") from e
+        raise
+    except Exception as e:  # `datasets` hides decode errors behind a generic message
+        bad = _find_invalid_utf8(_local_files(source))
+        if bad:
+            raise DatasetInputError(
+                f"Dataset {source.path!r} is not valid UTF-8 at {bad}. Re-encode the file as "
+                "UTF-8 (or replace the bad bytes) and run again.") from e
+        raise
+
+
+def _split_of_saved(loaded, split: str, where: str):
+    import datasets  # pylint: disable=g-import-not-at-top
+
+    if isinstance(loaded, datasets.Dataset):
+        if split not in ("train", "all"):
+            raise DatasetInputError(
+                f"{where!r} holds a single Dataset, not a DatasetDict: select it as split "
+                f"'train', not {split!r}.")
+        return loaded
+    name = split.split("[")[0]
+    if name not in loaded:
+        raise DatasetInputError(
+            f"Dataset {where!r} has no split {name!r}; it has: {', '.join(loaded)}.")
+    dataset = loaded[name]
+    if "[" in split:  # slices such as train[:80%], resolved as load_dataset would
+        instruction = datasets.ReadInstruction.from_spec(split)
+        (absolute,) = instruction.to_absolute({name: len(dataset)})
+        dataset = dataset.select(range(absolute.from_, absolute.to))
+    return dataset
+
+
+def select_columns(dataset, columns: Optional[List[str]], rename: Optional[Dict[str, str]],
+                   where: str):
+    """Keeps `columns` (names before renaming) and renames; unknown names fail with the list."""
+    available = list(dataset.column_names)
+    for column in list(columns or []) + list(rename or {}):
+        if column not in available:
+            raise DatasetInputError(
+                f"Column {column!r} is not in dataset {where!r}; its columns are: "
+                f"{', '.join(available)}.")
+    if columns:
+        dataset = dataset.select_columns(list(columns))
+    if rename:
+        dataset = dataset.rename_columns(dict(rename))
+    return dataset

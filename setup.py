@@ -1,0 +1,88 @@
+"""Package `tfx-hf`: installs components/ as tfx_hf.components and pipelines/ as tfx_hf.pipelines.
+
+Versions come from constraints.txt, the one place the stack is pinned (DESIGN.md §3), so that
+`pip install .`, the Makefile and the Docker image all install the same set.
+"""
+import os
+import re
+
+import setuptools
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Installed into site-packages: sets TF_USE_LEGACY_KERAS=1 at interpreter start, so tf.keras is
+# Keras 2 in every process (Beam workers, subprocesses) whatever is imported first.
+LEGACY_KERAS_PTH = "tfx_hf_legacy_keras.pth"
+
+# What the package imports directly; their versions are read from constraints.txt.
+DIRECT_DEPENDENCIES = [
+    "tfx[kfp]",
+    "tensorflow",
+    "tf-keras",
+    "tensorflow-text",
+    "tensorflow-transform",
+    "tensorflow-model-analysis",
+    "tfx-bsl",
+    "transformers",
+    "tokenizers",
+    "datasets",
+    "huggingface_hub",
+    "pyarrow",
+    "numpy",
+]
+
+
+def _pins():
+    pins = {}
+    with open(os.path.join(HERE, "constraints.txt")) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                name = re.match(r"[A-Za-z0-9_.\-]+", line).group(0)
+                pins[name.lower().replace("_", "-")] = line[len(name):]
+    return pins
+
+
+def _requirements():
+    pins = _pins()
+    out = []
+    for requirement in DIRECT_DEPENDENCIES:
+        name = requirement.split("[")[0]
+        out.append(requirement + pins.get(name.lower().replace("_", "-"), ""))
+    return out
+
+
+class BuildPyWithPth(build_py):
+    """Adds the legacy-Keras .pth file to the top of the built tree (site-packages)."""
+
+    def run(self):
+        super().run()
+        self.copy_file(os.path.join(HERE, "components", LEGACY_KERAS_PTH),
+                       os.path.join(self.build_lib, LEGACY_KERAS_PTH))
+
+    def get_outputs(self, include_bytecode=1):
+        return super().get_outputs(include_bytecode) + [
+            os.path.join(self.build_lib, LEGACY_KERAS_PTH)]
+
+
+setuptools.setup(
+    name="tfx-hf",
+    version="0.1.0",
+    description="TFX components that take a Hugging Face dataset and checkpoint to a blessed, "
+                "pushed, end-to-end TensorFlow SavedModel.",
+    python_requires=">=3.9,<3.11",
+    # `tfx_hf` itself is a namespace package: only its two sub-packages are ours to install.
+    package_dir={
+        "tfx_hf.components": "components",
+        "tfx_hf.pipelines": "pipelines",
+    },
+    packages=["tfx_hf.components" + p[len("components"):].replace(os.sep, ".")
+       for p in setuptools.find_packages(".", include=["components", "components.*"])]
+    + ["tfx_hf.pipelines" + p[len("pipelines"):].replace(os.sep, ".")
+       for p in setuptools.find_packages(".", include=["pipelines", "pipelines.*"])],
+    include_package_data=True,
+    install_requires=_requirements(),
+    extras_require={"test": ["pytest"]},
+    cmdclass={"build_py": BuildPyWithPth},
+    entry_points={"console_scripts": ["tfx-hf = tfx_hf.pipelines.cli:main"]},
+)
