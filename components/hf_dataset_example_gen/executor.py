@@ -194,6 +194,8 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
 
         split_names = example_gen_utils.generate_output_split_names(input_config, output_config)
         examples = output_dict["examples"]
+        for artifact in examples:
+            artifact.split_names = artifact_utils.encode_split_names(split_names)
         file_format = exec_properties.get("output_file_format",
                                           example_gen_pb2.FORMAT_TFRECORDS_GZIP)
         beam_properties = dict(exec_properties, **{_PLANS_KEY: plans})
@@ -213,8 +215,8 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
                                f"examples ({row_counts}); no row may be lost.")
         logging.info("HFDatasetExampleGen wrote %s examples from %d rows.", row_counts, rows_in)
         for artifact in examples:
-            artifact.split_names = artifact_utils.encode_split_names(split_names)
             examples_utils.set_payload_format(artifact, payload_format)
+            examples_utils.set_file_format(artifact, write_split.to_file_format_str(file_format))
             artifact.set_json_value_custom_property(LABEL_NAMES_PROPERTY, label_names)
             artifact.set_json_value_custom_property(ROW_COUNTS_PROPERTY, row_counts)
 

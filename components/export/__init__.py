@@ -1,0 +1,1 @@
+"""Exporting one SavedModel that serves raw strings end to end."""

@@ -1,0 +1,90 @@
+"""export_serving_model: a 🤗 TF model and its transform graph as one SavedModel.
+
+Signatures:
+- `serving_default`: raw `[batch]` strings, one input per text feature → `label` (class name),
+  `label_id` and `probabilities`.
+- `serving_tf_example`: serialized tf.Examples → the same outputs (for TFMA, BulkInferrer).
+- `transform_features`: serialized tf.Examples → the transformed features.
+
+It loads with `tf.saved_model.load` where only tensorflow and tensorflow-text are installed;
+`assets.extra/requirements.txt` names the tensorflow-text version its ops need.
+"""
+import json
+import os
+from typing import Dict, List, Sequence
+
+import tensorflow as tf
+import tensorflow_text
+import tensorflow_transform as tft
+
+MODEL_INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def model_inputs(transformed: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+    """The 🤗 model's inputs from transformed features: int64 (tf.Example) → int32 (🤗)."""
+    return {k: tf.cast(v, tf.int32) for k, v in transformed.items() if k in MODEL_INPUT_NAMES}
+
+
+class _ServingModule(tf.Module):
+
+    def __init__(self, model, tf_transform_output: tft.TFTransformOutput,
+                 text_features: Sequence[str], label_feature: str, label_names: List[str]):
+        super().__init__()
+        self.model = model
+        self.tft_layer = tf_transform_output.transform_features_layer()
+        self._label_names = tf.constant(label_names)
+        self._text_features = list(text_features)
+        raw_spec = tf_transform_output.raw_feature_spec()
+        raw_spec.pop(label_feature, None)
+        self._raw_feature_spec = raw_spec
+
+    def _predict(self, raw_features: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+        transformed = self.tft_layer(raw_features)
+        logits = self.model(model_inputs(transformed), training=False).logits
+        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+        label_id = tf.argmax(probabilities, axis=-1)
+        return {"label": tf.gather(self._label_names, label_id), "label_id": label_id,
+                "probabilities": probabilities}
+
+    def _parse(self, serialized: tf.Tensor) -> Dict[str, tf.Tensor]:
+        return tf.io.parse_example(serialized, self._raw_feature_spec)
+
+    def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+        text_specs = [tf.TensorSpec([None], tf.string, name=name) for name in self._text_features]
+
+        @tf.function(input_signature=text_specs)
+        def serve_text(*texts):
+            # The transform graph takes raw features as parsed from tf.Example: [batch, 1].
+            return self._predict({name: tf.reshape(text, [-1, 1])
+                                  for name, text in zip(self._text_features, texts)})
+
+        examples_spec = [tf.TensorSpec([None], tf.string, name="examples")]
+
+        @tf.function(input_signature=examples_spec)
+        def serve_tf_example(examples):
+            return self._predict(self._parse(examples))
+
+        @tf.function(input_signature=examples_spec)
+        def transform_features(examples):
+            return self.tft_layer(self._parse(examples))
+
+        return {"serving_default": serve_text.get_concrete_function(),
+                "serving_tf_example": serve_tf_example.get_concrete_function(),
+                "transform_features": transform_features.get_concrete_function()}
+
+
+def export_serving_model(model, tf_transform_output: tft.TFTransformOutput, export_dir: str,
+                         text_features: Sequence[str], label_feature: str,
+                         label_names: List[str]) -> str:
+    """Saves `model` with the transform graph and string-in signatures to `export_dir`."""
+    module = _ServingModule(model, tf_transform_output, text_features, label_feature,
+                            label_names)
+    tf.saved_model.save(module, export_dir, signatures=module.signatures())
+    extra = os.path.join(export_dir, "assets.extra")
+    tf.io.gfile.makedirs(extra)
+    with tf.io.gfile.GFile(os.path.join(extra, "requirements.txt"), "w") as f:
+        f.write(f"tensorflow=={tf.__version__}\ntensorflow-text=={tensorflow_text.__version__}\n")
+    with tf.io.gfile.GFile(os.path.join(extra, "model_info.json"), "w") as f:
+        json.dump({"text_features": list(text_features), "label_names": list(label_names),
+                   "tensorflow_text_version": tensorflow_text.__version__}, f, indent=2)
+    return export_dir

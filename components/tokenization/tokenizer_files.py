@@ -1,0 +1,113 @@
+"""Reads a checkpoint's tokenizer files (`tokenizer.json`, or `vocab.txt` with
+`tokenizer_config.json`) into the options an in-graph tokenizer needs. No TensorFlow here."""
+import dataclasses
+import functools
+import json
+import os
+from typing import Dict, List, Optional
+
+
+class TokenizerFilesError(ValueError):
+    """The checkpoint has no usable tokenizer files, or a tokenizer type we do not support."""
+
+
+@dataclasses.dataclass(frozen=True)
+class WordPieceConfig:
+    """A BERT-style WordPiece tokenizer, named as 🤗 names its options."""
+    vocab: List[str]  # token for each id
+    unk_token: str = "[UNK]"
+    cls_token: str = "[CLS]"
+    sep_token: str = "[SEP]"
+    pad_token: str = "[PAD]"
+    continuing_subword_prefix: str = "##"
+    max_input_chars_per_word: int = 100
+    lowercase: bool = True
+    strip_accents: Optional[bool] = None  # None: follow `lowercase`, as 🤗 does
+    clean_text: bool = True
+    handle_chinese_chars: bool = True
+    model_max_length: Optional[int] = None
+    model_input_names: tuple = ("input_ids", "token_type_ids", "attention_mask")
+
+    def token_id(self, token: str) -> int:
+        try:
+            return self._ids[token]
+        except KeyError:
+            raise TokenizerFilesError(f"Special token {token!r} is not in the vocabulary.")
+
+    @functools.cached_property
+    def _ids(self) -> Dict[str, int]:
+        return {t: i for i, t in enumerate(self.vocab)}
+
+
+def _read_json(path: str) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _special(config: dict, key: str, default: str) -> str:
+    value = config.get(key, default)
+    return value.get("content", default) if isinstance(value, dict) else (value or default)
+
+
+def read_wordpiece_config(checkpoint: str) -> WordPieceConfig:
+    """The WordPiece options of a local checkpoint folder; fails naming what is missing."""
+    if not os.path.isdir(checkpoint):
+        raise TokenizerFilesError(
+            f"Checkpoint {checkpoint!r} is not a local folder. Download it first (e.g. "
+            "`huggingface-cli download ID --local-dir DIR`) and pass the folder.")
+    tokenizer_json = os.path.join(checkpoint, "tokenizer.json")
+    vocab_txt = os.path.join(checkpoint, "vocab.txt")
+    config_path = os.path.join(checkpoint, "tokenizer_config.json")
+    tokenizer_config = _read_json(config_path) if os.path.isfile(config_path) else {}
+    model_max_length = tokenizer_config.get("model_max_length")
+    if model_max_length is not None and model_max_length > 1_000_000:
+        model_max_length = None  # 🤗's "no limit" sentinel (int(1e30))
+    names = tokenizer_config.get("model_input_names")
+
+    if os.path.isfile(tokenizer_json):
+        spec = _read_json(tokenizer_json)
+        model = spec.get("model") or {}
+        if model.get("type") != "WordPiece":
+            raise TokenizerFilesError(
+                f"{tokenizer_json} describes a {model.get('type')!r} tokenizer; in-graph "
+                "tokenization supports WordPiece (BERT, DistilBERT, ELECTRA, MiniLM) so far.")
+        by_id = sorted(model["vocab"].items(), key=lambda item: item[1])
+        if [i for _, i in by_id] != list(range(len(by_id))):
+            raise TokenizerFilesError(f"{tokenizer_json}: vocabulary ids are not 0..N-1.")
+        normalizer = spec.get("normalizer") or {}
+        if normalizer and normalizer.get("type") != "BertNormalizer":
+            raise TokenizerFilesError(
+                f"{tokenizer_json}: normalizer {normalizer.get('type')!r} is not supported "
+                "(BertNormalizer is).")
+        return WordPieceConfig(
+            vocab=[token for token, _ in by_id],
+            unk_token=model.get("unk_token", "[UNK]"),
+            cls_token=_special(tokenizer_config, "cls_token", "[CLS]"),
+            sep_token=_special(tokenizer_config, "sep_token", "[SEP]"),
+            pad_token=_special(tokenizer_config, "pad_token", "[PAD]"),
+            continuing_subword_prefix=model.get("continuing_subword_prefix", "##"),
+            max_input_chars_per_word=model.get("max_input_chars_per_word", 100),
+            lowercase=normalizer.get("lowercase", False),
+            strip_accents=normalizer.get("strip_accents"),
+            clean_text=normalizer.get("clean_text", True),
+            handle_chinese_chars=normalizer.get("handle_chinese_chars", True),
+            model_max_length=model_max_length,
+            model_input_names=tuple(names) if names else WordPieceConfig.model_input_names)
+    if os.path.isfile(vocab_txt):
+        with open(vocab_txt, encoding="utf-8") as f:
+            vocab = [line.rstrip("\n") for line in f]
+        return WordPieceConfig(
+            vocab=vocab,
+            unk_token=_special(tokenizer_config, "unk_token", "[UNK]"),
+            cls_token=_special(tokenizer_config, "cls_token", "[CLS]"),
+            sep_token=_special(tokenizer_config, "sep_token", "[SEP]"),
+            pad_token=_special(tokenizer_config, "pad_token", "[PAD]"),
+            lowercase=tokenizer_config.get("do_lower_case", True),
+            strip_accents=tokenizer_config.get("strip_accents"),
+            handle_chinese_chars=tokenizer_config.get("tokenize_chinese_chars", True),
+            model_max_length=model_max_length,
+            model_input_names=tuple(names) if names else WordPieceConfig.model_input_names)
+    raise TokenizerFilesError(
+        f"Checkpoint {checkpoint!r} has no tokenizer files: expected tokenizer.json or "
+        "vocab.txt (with tokenizer_config.json). Save the tokenizer there with "
+        "`AutoTokenizer.from_pretrained(...).save_pretrained(dir)`.")

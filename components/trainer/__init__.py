@@ -1,0 +1,1 @@
+"""Training 🤗 TF models in the standard TFX Trainer."""

@@ -1,0 +1,34 @@
+"""HFTrainer: the standard TFX Trainer, set up to fine-tune a 🤗 checkpoint."""
+from typing import Optional
+
+from tfx.components import Trainer
+from tfx.dsl.components.base import executor_spec
+from tfx.proto import trainer_pb2
+from tfx.types import BaseChannel
+
+from tfx_hf.components.text_classification.config import TextClassificationConfig
+from tfx_hf.components.trainer import executor
+
+RUN_FN = "tfx_hf.components.trainer.run_fn.run_fn"
+
+
+class HFTrainer(Trainer):
+    """A Trainer whose run_fn fine-tunes `config.checkpoint` and exports `Format-Serving/`
+    (strings in, predictions out) and `Format-HF/` (the 🤗 model and tokenizer files).
+
+    `examples` are the raw Examples of HFDatasetExampleGen (their `label_names` become the
+    model's `id2label`); the transform graph is applied on the fly.
+    """
+
+    def __init__(self, examples: BaseChannel, transform_graph: BaseChannel,
+                 config: TextClassificationConfig, train_steps: int,
+                 eval_steps: Optional[int] = None, schema: Optional[BaseChannel] = None):
+        super().__init__(
+            examples=examples,
+            transform_graph=transform_graph,
+            schema=schema,
+            run_fn=RUN_FN,
+            train_args=trainer_pb2.TrainArgs(num_steps=train_steps),
+            eval_args=trainer_pb2.EvalArgs(num_steps=eval_steps),
+            custom_config=config.to_custom_config(),
+            custom_executor_spec=executor_spec.ExecutorClassSpec(executor.Executor))

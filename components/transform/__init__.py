@@ -1,0 +1,1 @@
+"""tf.Transform preprocessing for 🤗 checkpoints: in-graph tokenization and label ids."""

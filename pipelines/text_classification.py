@@ -1,0 +1,121 @@
+"""create_pipeline: a 🤗 dataset and checkpoint to a blessed, pushed, string-serving SavedModel.
+
+HFDatasetExampleGen → StatisticsGen → SchemaGen → ExampleValidator → Transform (in-graph
+tokenization) → HFTrainer → Resolver (latest blessed model) → Evaluator (TFMA) → Pusher.
+"""
+import os
+from typing import List, Mapping, Optional
+
+import tensorflow_model_analysis as tfma
+from tfx import v1 as tfx
+
+from tfx_hf.components.hf_dataset_example_gen import dataset_source
+from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
+from tfx_hf.components.text_classification.config import TextClassificationConfig
+from tfx_hf.components.tokenization import read_wordpiece_config
+from tfx_hf.components.trainer.checkpoint import check_local_checkpoint
+from tfx_hf.components.trainer.component import HFTrainer
+
+PREPROCESSING_FN = "tfx_hf.components.transform.preprocessing.preprocessing_fn"
+
+
+def eval_config(label_feature: str, min_accuracy: float) -> tfma.EvalConfig:
+    """Accuracy on the eval split must reach `min_accuracy` and not fall below the baseline."""
+    accuracy_threshold = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": min_accuracy}),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -1e-10}))
+    return tfma.EvalConfig(
+        model_specs=[tfma.ModelSpec(signature_name="serving_tf_example",
+                                    label_key=label_feature, prediction_key="probabilities")],
+        slicing_specs=[tfma.SlicingSpec()],
+        metrics_specs=[tfma.MetricsSpec(metrics=[
+            tfma.MetricConfig(class_name="ExampleCount"),
+            tfma.MetricConfig(class_name="SparseCategoricalAccuracy",
+                              threshold=accuracy_threshold),
+        ])])
+
+
+def validate_inputs(dataset: str, checkpoint: str) -> None:
+    """Checks what can be checked before anything runs: paths and tokenizer files."""
+    dataset_source.check_exists(dataset_source.DatasetSource(path=dataset))
+    if os.path.exists(checkpoint) or os.path.isabs(checkpoint) or checkpoint.startswith("."):
+        check_local_checkpoint(checkpoint)
+    read_wordpiece_config(checkpoint)
+
+
+def create_pipeline(
+    pipeline_name: str,
+    pipeline_root: str,
+    dataset: str,
+    checkpoint: str,
+    push_destination: str,
+    text_feature: str = "text",
+    label_feature: str = "label",
+    splits: Optional[Mapping[str, str]] = None,
+    config_name: Optional[str] = None,
+    max_length: int = 128,
+    batch_size: int = 16,
+    learning_rate: float = 5e-5,
+    train_steps: int = 100,
+    eval_steps: Optional[int] = None,
+    min_accuracy: float = 0.5,
+    metadata_path: Optional[str] = None,
+    beam_pipeline_args: Optional[List[str]] = None,
+    enable_cache: bool = False,
+    validate: bool = True,
+) -> tfx.dsl.Pipeline:
+    """The text-classification pipeline.
+
+    `splits` maps 🤗 split names to TFX ones (default: hash-partition the "train" split 2:1
+    into train and eval). The label column is written as class ids with its names recorded;
+    string labels are class-encoded. `metadata_path` is a SQLite MLMD file for local runs
+    (None when an orchestrator such as Vertex provides MLMD). `validate=False` skips the local
+    checks of dataset and checkpoint paths (for compiling a pipeline that runs elsewhere).
+    """
+    if validate:
+        validate_inputs(dataset, checkpoint)
+    config = TextClassificationConfig(
+        checkpoint=checkpoint, text_feature=text_feature, label_feature=label_feature,
+        max_length=max_length, batch_size=batch_size, learning_rate=learning_rate)
+
+    example_gen = HFDatasetExampleGen(
+        dataset=dataset, config_name=config_name, splits=splits,
+        columns=[text_feature, label_feature], class_label_columns=[label_feature])
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN, custom_config=config.to_custom_config(),
+        materialize=False)
+    trainer = HFTrainer(examples=example_gen.outputs["examples"],
+                        transform_graph=transform.outputs["transform_graph"],
+                        schema=schema_gen.outputs["schema"], config=config,
+                        train_steps=train_steps, eval_steps=eval_steps)
+    model_resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
+        baseline_model=model_resolver.outputs["model"],
+        eval_config=eval_config(label_feature, min_accuracy))
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=push_destination)))
+
+    return tfx.dsl.Pipeline(
+        pipeline_name=pipeline_name,
+        pipeline_root=pipeline_root,
+        components=[example_gen, statistics_gen, schema_gen, example_validator, transform,
+                    trainer, model_resolver, evaluator, pusher],
+        enable_cache=enable_cache,
+        metadata_connection_config=(
+            tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
+            if metadata_path else None),
+        beam_pipeline_args=beam_pipeline_args or ["--direct_running_mode=in_memory"],
+    )
