@@ -44,7 +44,8 @@ def run_results(metadata_path: str) -> Dict[str, Any]:
         "pushed_model": pushed.get_string_custom_property("pushed_destination")
         if pushed_ok else None,
         "model": os.path.join(model.uri, "Format-Serving") if model is not None else None,
-        "row_counts": examples.get_json_value_custom_property(ROW_COUNTS_PROPERTY)
+        "row_counts": {split: int(n) for split, n in examples.get_json_value_custom_property(
+            ROW_COUNTS_PROPERTY).items()}
         if examples is not None and examples.has_custom_property(ROW_COUNTS_PROPERTY) else None,
     }
 

@@ -17,6 +17,7 @@ from tfx_hf.components.trainer.checkpoint import check_local_checkpoint
 from tfx_hf.components.trainer.component import HFTrainer
 
 PREPROCESSING_FN = "tfx_hf.components.transform.preprocessing.preprocessing_fn"
+TENSORFLOW_TEXT_OPS = "tfx_hf.components.export.tensorflow_text_ops"
 
 
 def eval_config(label_feature: str, min_accuracy: float) -> tfma.EvalConfig:
@@ -102,7 +103,8 @@ def create_pipeline(
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"],
-        eval_config=eval_config(label_feature, min_accuracy))
+        eval_config=eval_config(label_feature, min_accuracy),
+        module_path=TENSORFLOW_TEXT_OPS)
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(

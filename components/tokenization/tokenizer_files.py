@@ -39,6 +39,15 @@ class WordPieceConfig:
         return {t: i for i, t in enumerate(self.vocab)}
 
 
+def _vocab_by_id(token_to_id: Dict[str, int]) -> List[str]:
+    """Token per id. Ids no token maps to (a vocab.txt with duplicate lines leaves such gaps)
+    get a placeholder that no text can produce, so every other id stays where 🤗 has it."""
+    vocab = [f"[tfx-hf-unused-id-{i}]" for i in range(max(token_to_id.values()) + 1)]
+    for token, i in token_to_id.items():
+        vocab[i] = token
+    return vocab
+
+
 def _read_json(path: str) -> dict:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
@@ -71,16 +80,14 @@ def read_wordpiece_config(checkpoint: str) -> WordPieceConfig:
             raise TokenizerFilesError(
                 f"{tokenizer_json} describes a {model.get('type')!r} tokenizer; in-graph "
                 "tokenization supports WordPiece (BERT, DistilBERT, ELECTRA, MiniLM) so far.")
-        by_id = sorted(model["vocab"].items(), key=lambda item: item[1])
-        if [i for _, i in by_id] != list(range(len(by_id))):
-            raise TokenizerFilesError(f"{tokenizer_json}: vocabulary ids are not 0..N-1.")
+        vocab = _vocab_by_id(model["vocab"])
         normalizer = spec.get("normalizer") or {}
         if normalizer and normalizer.get("type") != "BertNormalizer":
             raise TokenizerFilesError(
                 f"{tokenizer_json}: normalizer {normalizer.get('type')!r} is not supported "
                 "(BertNormalizer is).")
         return WordPieceConfig(
-            vocab=[token for token, _ in by_id],
+            vocab=vocab,
             unk_token=model.get("unk_token", "[UNK]"),
             cls_token=_special(tokenizer_config, "cls_token", "[CLS]"),
             sep_token=_special(tokenizer_config, "sep_token", "[SEP]"),

@@ -5,6 +5,7 @@ packaged at compile time. Training reads the raw examples and applies the transf
 the fly: the ids the model trains on come from the same graph the serving model carries.
 """
 import os
+import time
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -17,6 +18,27 @@ from tfx_hf.components.text_classification.config import LABEL_ID_FEATURE, TextC
 from tfx_hf.components.trainer.checkpoint import load_sequence_classifier
 
 HF_FORMAT_DIR = "Format-HF"  # beside Format-Serving in the Model artifact
+
+
+class ProgressLogger(tf.keras.callbacks.Callback):
+    """Logs loss and throughput every `every` steps: one Keras epoch may be the whole run."""
+
+    def __init__(self, every: int, batch_size: int, total_steps: int):
+        super().__init__()
+        self.every, self.batch_size, self.total_steps = every, batch_size, total_steps
+        self._started = None
+
+    def on_train_begin(self, logs=None):
+        self._started = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = batch + 1
+        if step % self.every == 0 or step == self.total_steps:
+            elapsed = time.time() - self._started
+            logging.info("step %d/%d  loss %.4f  accuracy %.4f  %.1f examples/s", step,
+                         self.total_steps, (logs or {}).get("loss", float("nan")),
+                         (logs or {}).get("accuracy", float("nan")),
+                         step * self.batch_size / max(elapsed, 1e-9))
 
 
 def _dataset(file_pattern, data_accessor, tf_transform_output: tft.TFTransformOutput,
@@ -62,7 +84,9 @@ def run_fn(fn_args: FnArgs) -> None:
                  fn_args.train_steps, config.batch_size, config.max_length)
     model.fit(train, steps_per_epoch=fn_args.train_steps, epochs=1,
               validation_data=evaluation, validation_steps=fn_args.eval_steps,
-              callbacks=[tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)],
+              callbacks=[tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir),
+                         ProgressLogger(max(1, fn_args.train_steps // 10), config.batch_size,
+                                        fn_args.train_steps)],
               verbose=2)
 
     export_serving_model(model, tf_transform_output, fn_args.serving_model_dir,

@@ -1,0 +1,126 @@
+"""HFDatasetExampleGen: executor Do with temp-dir artifacts, on real `datasets` sources."""
+import glob
+import json
+import os
+
+import datasets
+import pytest
+import tensorflow as tf
+from tfx.proto import example_gen_pb2
+from tfx.types import standard_artifacts
+from tfx.utils import proto_utils
+
+from tfx_hf.components.hf_dataset_example_gen import executor
+from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
+from tfx_hf.components.hf_dataset_example_gen.dataset_source import DatasetInputError
+
+
+def _run(tmp_path, dataset, splits=None, output_config=None, **props):
+    """Runs the executor as TFX would and returns (artifact, {split: [tf.Example]})."""
+    component = HFDatasetExampleGen(dataset=dataset, splits=splits, output_config=output_config,
+                                    **props)
+    exec_properties = {}
+    for key, value in component.exec_properties.items():
+        if hasattr(value, "DESCRIPTOR"):
+            value = proto_utils.proto_to_json(value)
+        exec_properties[key] = value
+    examples = standard_artifacts.Examples()
+    examples.uri = str(tmp_path / "examples")
+    executor.Executor().Do({}, {"examples": [examples]}, exec_properties)
+    out = {}
+    for split in json.loads(examples.split_names):
+        files = glob.glob(os.path.join(examples.uri, f"Split-{split}", "*.gz"))
+        out[split] = [tf.train.Example.FromString(r.numpy()) for r in
+                      tf.data.TFRecordDataset(files, compression_type="GZIP")]
+    return examples, out
+
+
+def _values(example, name):
+    feature = example.features.feature[name]
+    kind = feature.WhichOneof("kind")
+    return list(getattr(feature, kind).value) if kind else None
+
+
+def test_save_to_disk_split_mapping_and_label_names(tmp_path, topic_dataset):
+    examples, out = _run(tmp_path, topic_dataset, splits={"train": "train", "test": "eval"})
+    assert examples.split_names == '["train", "eval"]'
+    assert {k: len(v) for k, v in out.items()} == {"train": 90, "eval": 30}
+    assert examples.get_json_value_custom_property("row_counts") == {"train": 90, "eval": 30}
+    assert examples.get_json_value_custom_property("label_names") == {
+        "label": ["sport", "business", "tech"]}
+    expected = datasets.load_from_disk(topic_dataset)["test"]
+    got = sorted((_values(e, "text")[0].decode(), _values(e, "label")[0]) for e in out["eval"])
+    assert got == sorted(zip(expected["text"], expected["label"]))
+
+
+def test_single_split_is_hash_partitioned_without_losing_rows(tmp_path, topic_dataset):
+    examples, out = _run(tmp_path, topic_dataset, columns=["text", "label"])
+    assert set(out) == {"train", "eval"}
+    assert len(out["train"]) + len(out["eval"]) == 90
+    assert 30 < len(out["train"]) < 90
+    assert set(out["train"][0].features.feature) == {"text", "label"}
+    # Deterministic: the same rows land in the same split on a second run.
+    _, again = _run(tmp_path / "again", topic_dataset, columns=["text", "label"])
+    assert sorted(e.SerializeToString() for e in again["eval"]) == \
+        sorted(e.SerializeToString() for e in out["eval"])
+
+
+def test_csv_with_string_labels_is_class_encoded(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("review,sentiment\ngreat film,pos\nawful plot,neg\n\"fine, really\",pos\n")
+    examples, out = _run(tmp_path, str(path), splits={"train": "train"},
+                         rename_columns={"review": "text"}, class_label_columns=["sentiment"])
+    assert examples.get_json_value_custom_property("label_names") == {
+        "sentiment": ["neg", "pos"]}
+    rows = sorted((_values(e, "text")[0], _values(e, "sentiment")[0]) for e in out["train"])
+    assert rows == [(b"awful plot", 0), (b"fine, really", 1), (b"great film", 1)]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_data_files_jsonl_and_parquet(tmp_path, fmt):
+    ds = datasets.Dataset.from_dict({"text": ["a", "b", None], "score": [0.5, 1.5, 2.5]})
+    path = str(tmp_path / f"data.{fmt}")
+    ds.to_json(path) if fmt == "jsonl" else ds.to_parquet(path)
+    _, out = _run(tmp_path, path, splits={"train": "train"})
+    rows = [(_values(e, "text"), _values(e, "score")) for e in out["train"]]
+    assert len(rows) == 3
+    assert sorted(r[1][0] for r in rows) == [0.5, 1.5, 2.5]
+    # A null string is a missing value, never the string "None".
+    assert sorted((r[0] or [b"<missing>"])[0] for r in rows) == [b"<missing>", b"a", b"b"]
+
+
+def test_data_files_mapping_selects_splits(tmp_path):
+    for name, texts in {"tr": ["a", "b"], "te": ["c"]}.items():
+        datasets.Dataset.from_dict({"text": texts}).to_csv(str(tmp_path / f"{name}.csv"))
+    _, out = _run(tmp_path, "csv", splits={"train": "train", "test": "eval"},
+                  data_files={"train": str(tmp_path / "tr.csv"), "test": str(tmp_path / "te.csv")})
+    assert {k: len(v) for k, v in out.items()} == {"train": 2, "eval": 1}
+
+
+def test_slice_of_saved_split(tmp_path, topic_dataset):
+    _, out = _run(tmp_path, topic_dataset, splits={"train[:10]": "train", "test[50%:]": "eval"})
+    assert {k: len(v) for k, v in out.items()} == {"train": 10, "eval": 15}
+
+
+def test_missing_path_column_and_split_are_named(tmp_path, topic_dataset):
+    with pytest.raises(DatasetInputError, match="does not exist"):
+        _run(tmp_path, str(tmp_path / "nope"), splits={"train": "train"})
+    with pytest.raises(DatasetInputError, match="'headline'.*columns are: text, label, topic"):
+        _run(tmp_path, topic_dataset, splits={"train": "train"}, columns=["headline"])
+    with pytest.raises(DatasetInputError, match="no split 'validation'.*train, test"):
+        _run(tmp_path, topic_dataset, splits={"validation": "eval"})
+
+
+def test_empty_split_is_an_error(tmp_path):
+    path = tmp_path / "empty"
+    datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": ["x"]}),
+                          "test": datasets.Dataset.from_dict({"text": []})}).save_to_disk(str(path))
+    with pytest.raises(DatasetInputError, match="Split 'test'.*has no rows"):
+        _run(tmp_path, str(path), splits={"train": "train", "test": "eval"})
+
+
+def test_invalid_utf8_csv_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"text,label\nfine,0\ncaf\xe9 au lait,1\n")
+    with pytest.raises(DatasetInputError, match=r"bad.csv, line 3: invalid UTF-8"):
+        _run(tmp_path, str(path), splits={"train": "train"})

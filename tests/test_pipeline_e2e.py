@@ -1,0 +1,123 @@
+"""The whole pipeline, run by LocalDagRunner on a tiny BERT made at test time, then the pushed
+model served from a process that imports only tensorflow and tensorflow_text."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tfx_hf.pipelines import local_runner
+
+pytestmark = pytest.mark.slow
+
+SERVE_SCRIPT = """
+import json, sys
+import tensorflow as tf
+import tensorflow_text  # registers the tokenizer ops
+model = tf.saved_model.load(sys.argv[1])
+out = model.signatures["serving_default"](text=tf.constant(json.loads(sys.argv[2])))
+assert "transformers" not in sys.modules and "tfx_hf" not in sys.modules
+print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}, default=lambda b: b.decode()))
+"""
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory, tiny_checkpoint, topic_dataset):
+    output = str(tmp_path_factory.mktemp("run"))
+    summary = local_runner.run_text_classification(
+        output, dataset=topic_dataset, checkpoint=tiny_checkpoint,
+        splits={"train": "train", "test": "eval"}, train_steps=20, batch_size=8,
+        max_length=32, learning_rate=1e-3, min_accuracy=0.0)
+    return output, summary
+
+
+def test_pipeline_blesses_and_pushes(pipeline_run):
+    output, summary = pipeline_run
+    assert summary["row_counts"] == {"train": 90, "eval": 30}
+    assert 0.0 <= summary["accuracy"] <= 1.0
+    assert summary["blessed"] is True
+    pushed = summary["pushed_model"]
+    assert pushed.startswith(os.path.join(output, "serving_model"))
+    assert os.path.isfile(os.path.join(pushed, "saved_model.pb"))
+    with open(os.path.join(pushed, "assets.extra", "requirements.txt")) as f:
+        assert "tensorflow-text==" in f.read()
+    model_dir = os.path.dirname(summary["model"])
+    assert os.path.isfile(os.path.join(model_dir, "Format-HF", "config.json"))
+    assert os.path.isfile(os.path.join(model_dir, "Format-HF", "tokenizer.json"))
+
+
+def test_pushed_model_serves_strings_without_transformers(pipeline_run):
+    _, summary = pipeline_run
+    texts = ["The striker scored a late goal", "Bank profit and market shares", ""]
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE_SCRIPT, summary["pushed_model"], json.dumps(texts)],
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    probabilities = np.array(out["probabilities"])
+    assert probabilities.shape == (3, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert out["label_id"] == probabilities.argmax(axis=1).tolist()
+    assert out["label"] == [["sport", "business", "tech"][i] for i in out["label_id"]]
+
+
+def test_serving_logits_match_the_hf_python_path(pipeline_run):
+    """Format-Serving on raw strings == 🤗 fast tokenizer + Format-HF model."""
+    import tensorflow as tf
+    from transformers import AutoTokenizer, TFAutoModelForSequenceClassification
+
+    _, summary = pipeline_run
+    hf_dir = os.path.join(os.path.dirname(summary["model"]), "Format-HF")
+    texts = ["Chip users on the network", "The coach and the league season"]
+    tokenizer = AutoTokenizer.from_pretrained(hf_dir)
+    model = TFAutoModelForSequenceClassification.from_pretrained(hf_dir)
+    assert model.config.id2label == {0: "sport", 1: "business", 2: "tech"}
+    logits = model(**tokenizer(texts, padding="max_length", truncation=True, max_length=32,
+                               return_tensors="tf")).logits
+    serving = tf.saved_model.load(summary["pushed_model"]).signatures["serving_default"]
+    probabilities = serving(text=tf.constant(texts))["probabilities"].numpy()
+    np.testing.assert_allclose(probabilities, tf.nn.softmax(logits).numpy(), atol=1e-4)
+
+
+def test_tf_example_signature_and_transform_features(pipeline_run):
+    import tensorflow as tf
+
+    _, summary = pipeline_run
+    loaded = tf.saved_model.load(summary["pushed_model"])
+    example = tf.train.Example(features=tf.train.Features(feature={
+        "text": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"the match"]))}))
+    serialized = tf.constant([example.SerializeToString()])
+    by_example = loaded.signatures["serving_tf_example"](examples=serialized)
+    by_text = loaded.signatures["serving_default"](text=tf.constant(["the match"]))
+    np.testing.assert_allclose(by_example["probabilities"], by_text["probabilities"], atol=1e-6)
+    features = loaded.signatures["transform_features"](examples=serialized)
+    assert features["input_ids"].shape == (1, 32)
+
+
+def test_predict_command_reads_the_push_destination(pipeline_run):
+    output, _ = pipeline_run
+    result = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "tfx-hf"), "predict",
+         os.path.join(output, "serving_model"), "Software for phone apps"],
+        capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    label, probability, text = result.stdout.strip().splitlines()[-1].split("\t")
+    assert label in ("sport", "business", "tech") and 0 < float(probability) <= 1
+    assert text == "Software for phone apps"
+
+
+def test_second_run_compares_against_the_blessed_baseline(pipeline_run, tiny_checkpoint,
+                                                          topic_dataset):
+    """A model below the accuracy threshold is not blessed and not pushed."""
+    output, first = pipeline_run
+    summary = local_runner.run_text_classification(
+        output, dataset=topic_dataset, checkpoint=tiny_checkpoint,
+        splits={"train": "train", "test": "eval"}, train_steps=2, batch_size=8,
+        max_length=32, min_accuracy=1.01)
+    assert summary["blessed"] is False
+    assert summary["pushed_model"] is None
+    assert len(glob.glob(os.path.join(output, "serving_model", "*"))) == 1
+    assert summary["model"] != first["model"]
