@@ -119,5 +119,5 @@ def create_pipeline(
         metadata_connection_config=(
             tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
             if metadata_path else None),
-        beam_pipeline_args=beam_pipeline_args or ["--direct_running_mode=in_memory"],
+        beam_pipeline_args=beam_pipeline_args or [],
     )

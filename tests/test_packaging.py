@@ -15,8 +15,8 @@ def _python(code, env=None):
 def test_tf_keras_is_keras_2_whatever_is_imported_first():
     env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
     # TensorFlow first, before any tfx_hf module: the installed .pth has already set the flag.
-    out = _python("import tensorflow as tf; print(tf.keras.__name__, tf.keras.__version__)", env)
-    assert out.startswith("tf_keras") and " 2.16" in out
+    out = _python("import tensorflow as tf; print(tf.keras.layers.Dense.__module__)", env)
+    assert out.startswith("tf_keras."), out
 
 
 def test_import_names_are_namespaced():

@@ -33,7 +33,10 @@ def _assert_same(ours, theirs):
         assert ours[key].numpy().tolist() == theirs[key].tolist(), key
 
 
-@pytest.mark.parametrize("padding", ["max_length", "longest"])
+PADDINGS = ["max_length", "longest"]
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
 @pytest.mark.parametrize("max_length", [16, 64])
 def test_minilm_parity(padding, max_length):
     checkpoint = minilm_checkpoint()
@@ -46,12 +49,16 @@ def test_minilm_parity(padding, max_length):
 
 def test_pad_to_multiple_of(tiny_checkpoint):
     reference = AutoTokenizer.from_pretrained(tiny_checkpoint)
-    ours = InGraphTokenizer.from_pretrained(tiny_checkpoint, max_length=30, padding="longest",
-                                            pad_to_multiple_of=8)
     texts = ["the match", "the bank said profit growth in the market"]
-    expected = reference(texts, padding="longest", truncation=True, max_length=30,
-                         pad_to_multiple_of=8, return_tensors="np")
-    _assert_same(ours(tf.constant(texts)), expected)
+    for padding in PADDINGS:
+        ours = InGraphTokenizer.from_pretrained(tiny_checkpoint, max_length=32, padding=padding,
+                                                pad_to_multiple_of=8)
+        expected = reference(texts, padding=padding, truncation=True, max_length=32,
+                             pad_to_multiple_of=8, return_tensors="np")
+        _assert_same(ours(tf.constant(texts)), expected)
+    # As in 🤗: a max_length that is not a multiple cannot be honoured with truncation.
+    with pytest.raises(ValueError, match="multiple"):
+        InGraphTokenizer.from_pretrained(tiny_checkpoint, max_length=30, pad_to_multiple_of=8)
 
 
 def test_vocab_txt_only_checkpoint(tmp_path, tiny_checkpoint):

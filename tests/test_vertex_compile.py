@@ -2,10 +2,6 @@
 executor class paths all import."""
 import importlib
 import json
-import subprocess
-import sys
-import os
-
 import pytest
 import yaml
 from google.protobuf import json_format
@@ -13,9 +9,11 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 from tfx_hf.pipelines import cli
 
-EXPECTED_COMPONENTS = {"HFDatasetExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
-                       "Transform", "HFTrainer", "latest_blessed_model_resolver", "Evaluator",
-                       "Pusher"}
+EXPECTED_TASKS = {"HFDatasetExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
+                  "Transform", "HFTrainer", "Evaluator", "Pusher",
+                  # the Resolver compiles to two resolver tasks
+                  "latest_blessed_model_resolver-model-blessing-resolver",
+                  "latest_blessed_model_resolver-model-resolver"}
 
 
 def _compile(path, tiny_checkpoint):
@@ -28,11 +26,10 @@ def _compile(path, tiny_checkpoint):
 
 def _executor_class_paths(spec: pipeline_spec_pb2.PipelineSpec):
     paths = []
-    for executor in spec.deployment_spec["executors"].values():
+    for executor in json_format.MessageToDict(spec.deployment_spec)["executors"].values():
         args = list(executor.get("container", {}).get("args", []))
-        for flag in ("--executor_class_path",):
-            if flag in args:
-                paths.append(args[args.index(flag) + 1])
+        if "--executor_class_path" in args:
+            paths.append(args[args.index("--executor_class_path") + 1])
     return paths
 
 
@@ -53,15 +50,15 @@ def test_compiles_to_a_pipeline_spec_with_importable_executors(tmp_path, tiny_ch
     spec = json_format.ParseDict(spec_dict, pipeline_spec_pb2.PipelineSpec(),
                                  ignore_unknown_fields=True)
     assert spec.schema_version == ("2.0.0" if suffix == "json" else "2.1.0")
-    assert set(spec.root.dag.tasks) == EXPECTED_COMPONENTS
+    assert set(spec.root.dag.tasks) == EXPECTED_TASKS
     class_paths = _executor_class_paths(spec)
     assert "tfx_hf.components.hf_dataset_example_gen.executor.Executor" in class_paths
     assert "tfx_hf.components.trainer.executor.Executor" in class_paths
     assert len(class_paths) >= 8
     for class_path in class_paths:
         _assert_importable(class_path)
-    images = {e["container"]["image"] for e in spec.deployment_spec["executors"].values()
-              if "container" in e}
+    executors = json_format.MessageToDict(spec.deployment_spec)["executors"].values()
+    images = {e["container"]["image"] for e in executors if "container" in e}
     assert images == {"europe-docker.pkg.dev/p/r/tfx-hf:1"}
     # The run_fn and preprocessing_fn are import paths: nothing was packaged from user files.
     text = path.read_text()

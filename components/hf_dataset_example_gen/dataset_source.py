@@ -143,7 +143,9 @@ def _split_of_saved(loaded, split: str, where: str):
     if "[" in split:  # slices such as train[:80%], resolved as load_dataset would
         instruction = datasets.ReadInstruction.from_spec(split)
         (absolute,) = instruction.to_absolute({name: len(dataset)})
-        dataset = dataset.select(range(absolute.from_, absolute.to))
+        start = absolute.from_ or 0
+        stop = len(dataset) if absolute.to is None else absolute.to
+        dataset = dataset.select(range(start, stop))
     return dataset
 
 

@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.compute as pc
+import tensorflow as tf
 from absl import logging
 from apache_beam.metrics.metric import MetricsFilter
 from tfx.components.example_gen import base_example_gen_executor
@@ -33,6 +34,7 @@ ROW_COUNTS_PROPERTY = "row_counts"
 ROWS_PER_SHARD = 20_000
 ARROW_BATCH_ROWS = 1_000
 _PLANS_KEY = "_hf_split_plans"  # driver → PTransform hand-over inside exec_properties
+_AS_PROTOS_KEY = "_hf_records_as_protos"
 _METRICS_NAMESPACE = "HFDatasetExampleGen"
 
 
@@ -80,17 +82,23 @@ def _encode_shard(shard: Tuple[int, int], plan: SplitPlan) -> Iterator[bytes]:
 def _SplitToExamples(pipeline: beam.Pipeline, exec_properties: Dict[str, Any],
                      split_pattern: str) -> beam.pvalue.PCollection:
     plan = exec_properties[_PLANS_KEY][split_pattern]
-    return (pipeline
-            | "Shards" >> beam.Create([(i, plan.num_shards) for i in range(plan.num_shards)])
-            | "Reshuffle" >> beam.Reshuffle()
-            | "Encode" >> beam.FlatMap(_encode_shard, plan))
+    records = (pipeline
+               | "Shards" >> beam.Create([(i, plan.num_shards) for i in range(plan.num_shards)])
+               | "Reshuffle" >> beam.Reshuffle()
+               | "Encode" >> beam.FlatMap(_encode_shard, plan))
+    if exec_properties.get(_AS_PROTOS_KEY):
+        # Hash-partitioning keys on the record: the C++ encoder's feature order is not stable
+        # across processes, a parsed tf.Example serializes deterministically (and allows
+        # `partition_feature_name`).
+        records = records | "Parse" >> beam.Map(tf.train.Example.FromString)
+    return records
 
 
 def _counter_name(split_name: str) -> str:
     return f"rows_written[{split_name}]"
 
 
-def _count(record: bytes, split_name: str) -> bytes:
+def _count(record, split_name: str):
     beam.metrics.Metrics.counter(_METRICS_NAMESPACE, _counter_name(split_name)).inc()
     return record
 
@@ -198,7 +206,8 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
             artifact.split_names = artifact_utils.encode_split_names(split_names)
         file_format = exec_properties.get("output_file_format",
                                           example_gen_pb2.FORMAT_TFRECORDS_GZIP)
-        beam_properties = dict(exec_properties, **{_PLANS_KEY: plans})
+        beam_properties = dict(exec_properties, **{
+            _PLANS_KEY: plans, _AS_PROTOS_KEY: bool(output_config.split_config.splits)})
         with self._make_beam_pipeline() as pipeline:
             example_splits = self.GenerateExamplesByBeam(pipeline, beam_properties)
             for split_name, records in example_splits.items():

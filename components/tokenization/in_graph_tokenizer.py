@@ -33,6 +33,9 @@ class InGraphTokenizer(tf.Module):
         if config.model_max_length and max_length > config.model_max_length:
             raise ValueError(f"max_length={max_length} exceeds the checkpoint's "
                              f"model_max_length={config.model_max_length}.")
+        if pad_to_multiple_of and max_length % pad_to_multiple_of:
+            raise ValueError(f"max_length={max_length} is not a multiple of pad_to_multiple_of="
+                             f"{pad_to_multiple_of} (🤗 refuses this too with truncation).")
         strip_accents = config.lowercase if config.strip_accents is None else config.strip_accents
         if strip_accents != config.lowercase:
             raise TokenizerFilesError(
@@ -78,10 +81,7 @@ class InGraphTokenizer(tf.Module):
 
     def _padded_width(self, ids: tf.RaggedTensor):
         if self.padding == "max_length":
-            width = self.max_length
-            if self.pad_to_multiple_of:
-                width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
-            return width
+            return self.max_length
         width = tf.reduce_max(ids.row_lengths())
         if self.pad_to_multiple_of:
             multiple = tf.constant(self.pad_to_multiple_of, tf.int64)

@@ -20,6 +20,8 @@ class HFTrainer(Trainer):
     model's `id2label`); the transform graph is applied on the fly.
     """
 
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
+
     def __init__(self, examples: BaseChannel, transform_graph: BaseChannel,
                  config: TextClassificationConfig, train_steps: int,
                  eval_steps: Optional[int] = None, schema: Optional[BaseChannel] = None):
@@ -30,5 +32,4 @@ class HFTrainer(Trainer):
             run_fn=RUN_FN,
             train_args=trainer_pb2.TrainArgs(num_steps=train_steps),
             eval_args=trainer_pb2.EvalArgs(num_steps=eval_steps),
-            custom_config=config.to_custom_config(),
-            custom_executor_spec=executor_spec.ExecutorClassSpec(executor.Executor))
+            custom_config=config.to_custom_config())
