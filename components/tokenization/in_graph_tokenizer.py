@@ -16,6 +16,14 @@ from tfx_hf.components.tokenization.tokenizer_files import (
 PADDING_STRATEGIES = ("max_length", "longest")
 
 
+def _clean_text(text: tf.Tensor) -> tf.Tensor:
+    """🤗 BertNormalizer's `clean_text`: drops NUL, U+FFFD and control/format characters
+    (category C except \t \n \r, which like other whitespace split words in both tokenizers).
+    tensorflow-text keeps U+FFFD, turning "\ufffd15" into [UNK] where 🤗 sees "15"."""
+    return tf.strings.regex_replace(
+        text, r"[\x{0}-\x{8}\x{B}\x{C}\x{E}-\x{1F}\x{7F}-\x{9F}\p{Cf}\p{Co}\p{Cs}\x{FFFD}]", "")
+
+
 class InGraphTokenizer(tf.Module):
     """Tokenizes a `[batch]` string tensor into `input_ids`, `attention_mask`, `token_type_ids`."""
 
@@ -41,6 +49,7 @@ class InGraphTokenizer(tf.Module):
             raise TokenizerFilesError(
                 f"lowercase={config.lowercase} with strip_accents={config.strip_accents} is not "
                 "supported in-graph yet (only both on, as in uncased BERT, or both off).")
+        self.clean_text = config.clean_text
         self.max_length = max_length
         self.padding = padding
         self.pad_to_multiple_of = pad_to_multiple_of
@@ -66,6 +75,8 @@ class InGraphTokenizer(tf.Module):
 
     def __call__(self, text: tf.Tensor) -> Dict[str, tf.Tensor]:
         text = tf.convert_to_tensor(text, dtype=tf.string)
+        if self.clean_text:
+            text = _clean_text(text)
         tokens = self._wordpiece.tokenize(text)  # [batch, (tokens)]
         tokens = tokens[:, :self.max_length - 2]
         batch = tokens.nrows()
