@@ -124,3 +124,21 @@ def test_invalid_utf8_csv_names_file_and_line(tmp_path):
     path.write_bytes(b"text,label\nfine,0\ncaf\xe9 au lait,1\n")
     with pytest.raises(DatasetInputError, match=r"bad.csv, line 3: invalid UTF-8"):
         _run(tmp_path, str(path), splits={"train": "train"})
+
+
+def test_multi_processing_direct_runner(tmp_path, topic_dataset):
+    """Beam workers in other processes re-open the dataset themselves and count the same."""
+    from tfx.dsl.components.base import base_beam_executor
+
+    from tfx_hf.pipelines.local_runner import direct_runner_args
+
+    component = HFDatasetExampleGen(dataset=topic_dataset,
+                                    splits={"train": "train", "test": "eval"})
+    exec_properties = {k: proto_utils.proto_to_json(v) if hasattr(v, "DESCRIPTOR") else v
+                       for k, v in component.exec_properties.items()}
+    examples = standard_artifacts.Examples()
+    examples.uri = str(tmp_path / "examples")
+    context = base_beam_executor.BaseBeamExecutor.Context(
+        beam_pipeline_args=direct_runner_args("multi_processing", 2))
+    executor.Executor(context).Do({}, {"examples": [examples]}, exec_properties)
+    assert examples.get_json_value_custom_property("row_counts") == {"train": 90, "eval": 30}

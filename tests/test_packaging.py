@@ -60,3 +60,20 @@ def test_package_requirements_and_installed_versions_come_from_constraints():
     docker = open(os.path.join(REPO, "docker", "Dockerfile")).read()
     assert "constraints.txt" in docker
     assert re.search(r"ENV\s+TF_USE_LEGACY_KERAS[= ]1", docker)
+
+
+def test_wheel_holds_both_packages_the_pth_and_the_command(tmp_path):
+    """What `pip install .` installs (the test env itself is an editable install)."""
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(tmp_path), REPO], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("tfx_hf-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "tfx_hf_legacy_keras.pth" in names
+    assert "tfx_hf/components/hf_dataset_example_gen/executor.py" in names
+    assert "tfx_hf/pipelines/cli.py" in names
+    assert not any(n.startswith(("components/", "pipelines/", "tests/")) for n in names)
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "tfx-hf = tfx_hf.pipelines.cli:main" in zipfile.ZipFile(wheel).read(
+        entry_points).decode()
