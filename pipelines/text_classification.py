@@ -3,7 +3,6 @@
 HFDatasetExampleGen → StatisticsGen → SchemaGen → ExampleValidator → Transform (in-graph
 tokenization) → HFTrainer → Resolver (latest blessed model) → Evaluator (TFMA) → Pusher.
 """
-import os
 from typing import List, Mapping, Optional
 
 import tensorflow_model_analysis as tfma
@@ -12,7 +11,7 @@ from tfx import v1 as tfx
 from tfx_hf.components.hf_dataset_example_gen import dataset_source
 from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
 from tfx_hf.components.text_classification.config import TextClassificationConfig
-from tfx_hf.components.tokenization import read_wordpiece_config
+from tfx_hf.components.tokenization.tokenizer_files import is_local_path, read_wordpiece_config
 from tfx_hf.components.trainer.checkpoint import check_local_checkpoint
 from tfx_hf.components.trainer.component import HFTrainer
 
@@ -38,11 +37,12 @@ def eval_config(label_feature: str, min_accuracy: float) -> tfma.EvalConfig:
 
 
 def validate_inputs(dataset: str, checkpoint: str) -> None:
-    """Checks what can be checked before anything runs: paths and tokenizer files."""
+    """Checks what can be checked before anything runs: local paths and tokenizer files (Hub
+    ids are resolved where the components run)."""
     dataset_source.check_exists(dataset_source.DatasetSource(path=dataset))
-    if os.path.exists(checkpoint) or os.path.isabs(checkpoint) or checkpoint.startswith("."):
+    if is_local_path(checkpoint):
         check_local_checkpoint(checkpoint)
-    read_wordpiece_config(checkpoint)
+        read_wordpiece_config(checkpoint)
 
 
 def create_pipeline(

@@ -142,3 +142,17 @@ def test_multi_processing_direct_runner(tmp_path, topic_dataset):
         beam_pipeline_args=direct_runner_args("multi_processing", 2))
     executor.Executor(context).Do({}, {"examples": [examples]}, exec_properties)
     assert examples.get_json_value_custom_property("row_counts") == {"train": 90, "eval": 30}
+
+
+def test_integer_label_column_gets_names_and_missing_labels_are_refused(tmp_path):
+    path = tmp_path / "ints.csv"
+    path.write_text("text,label\na,0\nb,2\nc,1\n")
+    examples, out = _run(tmp_path, str(path), splits={"train": "train"},
+                         class_label_columns=["label"])
+    assert examples.get_json_value_custom_property("label_names") == {"label": ["0", "1", "2"]}
+    assert sorted(_values(e, "label")[0] for e in out["train"]) == [0, 1, 2]
+
+    holes = tmp_path / "holes.csv"
+    holes.write_text("text,label\na,pos\nb,\nc,neg\n")
+    with pytest.raises(DatasetInputError, match="'label' has 1 missing values in split 'train'"):
+        _run(tmp_path / "h", str(holes), splits={"train": "train"}, class_label_columns=["label"])

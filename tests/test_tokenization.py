@@ -109,3 +109,29 @@ def test_saved_model_loads_with_tensorflow_text_only(tmp_path, tiny_checkpoint):
                             check=True)
     expected = tokenizer(tf.constant(["the match"]))["input_ids"].numpy().tolist()
     assert result.stdout.strip().splitlines()[-1] == str(expected)
+
+
+HUB_SCRIPT = """
+import sys
+from tfx_hf.components.tokenization import InGraphTokenizer, TokenizerFilesError
+try:
+    tokenizer = InGraphTokenizer.from_pretrained(sys.argv[1], max_length=8)
+    print("vocab ok")
+except TokenizerFilesError as e:
+    print("error", e)
+"""
+
+
+def test_hub_id_resolves_from_the_offline_cache(tmp_path, tiny_checkpoint):
+    """A Hub id works offline when the 🤗 cache has it; otherwise the error names the id."""
+    snapshot = tmp_path / "hub" / "models--acme--tiny-bert" / "snapshots" / "0123abcd"
+    shutil.copytree(tiny_checkpoint, snapshot)
+    (tmp_path / "hub" / "models--acme--tiny-bert" / "refs").mkdir()
+    (tmp_path / "hub" / "models--acme--tiny-bert" / "refs" / "main").write_text("0123abcd")
+    env = dict(os.environ, HF_HUB_CACHE=str(tmp_path / "hub"), HF_HUB_OFFLINE="1")
+    for repo_id, expected in [("acme/tiny-bert", "vocab ok"),
+                              ("acme/not-cached", "error Could not get the tokenizer files "
+                                                  "of Hub checkpoint 'acme/not-cached'")]:
+        out = subprocess.run([sys.executable, "-c", HUB_SCRIPT, repo_id], env=env,
+                             capture_output=True, text=True, check=True).stdout
+        assert out.strip().splitlines()[-1].startswith(expected), out

@@ -108,37 +108,53 @@ def _json_property(exec_properties: Dict[str, Any], key: str):
     return json.loads(value) if value else None
 
 
-def _class_label_names(datasets_by_split: Dict[str, Any], string_label_columns: List[str],
+def _class_label_names(datasets_by_split: Dict[str, Any], label_columns: List[str],
                        where: str) -> Tuple[Dict[str, List[str]], Dict[str, List[str]]]:
-    """Label names of ClassLabel columns, and of string columns to encode (sorted, over all
-    splits, so every split gives a name the same id)."""
+    """(label names per column, string columns to encode as ids with their names).
+
+    ClassLabel columns keep their names. `label_columns` that are strings get the sorted set of
+    their values over all splits (so a name has the same id in every split); integer ones are
+    ids already and are named "0".."max". A missing label is an error, not a dropped row.
+    """
     import datasets  # pylint: disable=g-import-not-at-top
 
     first = next(iter(datasets_by_split.values()))
     names = {c: list(f.names) for c, f in first.features.items()
              if isinstance(f, datasets.ClassLabel)}
     to_encode = {}
-    for column in string_label_columns:
+    for column in label_columns:
         feature = first.features.get(column)
-        if column not in first.features:
+        if feature is None:
             raise dataset_source.DatasetInputError(
                 f"Class label column {column!r} is not in dataset {where!r}; its columns are: "
                 f"{', '.join(first.column_names)}.")
+        dtype = getattr(feature, "dtype", None)
+        is_string = dtype in ("string", "large_string")
+        is_integer = isinstance(feature, datasets.ClassLabel) or \
+            str(dtype).startswith(("int", "uint"))
+        if not (is_string or is_integer):
+            raise dataset_source.DatasetInputError(
+                f"Class label column {column!r} has type {feature}; it must hold strings, "
+                "integer ids or be a ClassLabel.")
+        values = set()
+        for split, dataset in datasets_by_split.items():
+            split_values = dataset.unique(column)
+            if None in split_values:
+                missing = dataset.with_format("arrow")[column].null_count
+                raise dataset_source.DatasetInputError(
+                    f"Class label column {column!r} has {missing} missing values in split "
+                    f"{split!r} of {where!r}: fill or filter them before training.")
+            values.update(split_values)
         if isinstance(feature, datasets.ClassLabel):
             continue
-        if not (isinstance(feature, datasets.Value) and feature.dtype in ("string", "large_string",
-                                                                            "bool") or
-                isinstance(feature, datasets.Value) and feature.dtype.startswith(("int", "uint"))):
+        if is_string:
+            to_encode[column] = names[column] = sorted(values)
+        elif min(values) < 0:
             raise dataset_source.DatasetInputError(
-                f"Class label column {column!r} has type {feature}; it must be a string, an "
-                "integer or a ClassLabel.")
-        values = set()
-        for dataset in datasets_by_split.values():
-            values.update(v for v in dataset.unique(column) if v is not None)
-        if feature.dtype.startswith(("int", "uint")):
-            continue  # integer ids already; there are no names to record
-        to_encode[column] = sorted(values)
-        names[column] = to_encode[column]
+                f"Class label column {column!r} has negative ids ({min(values)}); class ids "
+                "must be 0..N-1.")
+        else:
+            names[column] = [str(i) for i in range(max(values) + 1)]
     return names, to_encode
 
 

@@ -58,12 +58,35 @@ def _special(config: dict, key: str, default: str) -> str:
     return value.get("content", default) if isinstance(value, dict) else (value or default)
 
 
-def read_wordpiece_config(checkpoint: str) -> WordPieceConfig:
-    """The WordPiece options of a local checkpoint folder; fails naming what is missing."""
-    if not os.path.isdir(checkpoint):
+TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "vocab.txt",
+                   "special_tokens_map.json"]
+
+
+def is_local_path(name_or_path: str) -> bool:
+    return os.path.exists(name_or_path) or os.path.isabs(name_or_path) or \
+        name_or_path.startswith((".", "~"))
+
+
+def tokenizer_folder(name_or_path: str) -> str:
+    """A local folder with the tokenizer files: the path itself, or for a Hub id the files
+    fetched into (or found offline in) the 🤗 cache. A token comes from HF_TOKEN, never from
+    pipeline properties."""
+    if is_local_path(name_or_path):
+        if not os.path.isdir(name_or_path):
+            raise TokenizerFilesError(f"Checkpoint {name_or_path!r} is not a folder.")
+        return name_or_path
+    from huggingface_hub import snapshot_download  # pylint: disable=g-import-not-at-top
+    try:
+        return snapshot_download(name_or_path, allow_patterns=TOKENIZER_FILES)
+    except Exception as e:  # offline and not cached, unknown repo, no access
         raise TokenizerFilesError(
-            f"Checkpoint {checkpoint!r} is not a local folder. Download it first (e.g. "
-            "`huggingface-cli download ID --local-dir DIR`) and pass the folder.")
+            f"Could not get the tokenizer files of Hub checkpoint {name_or_path!r} ({e}). "
+            "Check the id and access (HF_TOKEN), or pass a local folder.") from e
+
+
+def read_wordpiece_config(name_or_path: str) -> WordPieceConfig:
+    """The WordPiece options of a checkpoint (folder or Hub id); fails naming what is missing."""
+    checkpoint = tokenizer_folder(name_or_path)
     tokenizer_json = os.path.join(checkpoint, "tokenizer.json")
     vocab_txt = os.path.join(checkpoint, "vocab.txt")
     config_path = os.path.join(checkpoint, "tokenizer_config.json")

@@ -1,6 +1,8 @@
 """Loading a 🤗 checkpoint safely: no remote code, and no unpickling unless asked."""
 import os
 
+from tfx_hf.components.tokenization.tokenizer_files import is_local_path
+
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "tf_model.h5",
                 "tf_model.h5.index.json")
@@ -34,7 +36,7 @@ def load_sequence_classifier(checkpoint: str, label_names, allow_pickle: bool = 
     """`TFAutoModelForSequenceClassification.from_pretrained` with our safety rules."""
     from transformers import TFAutoModelForSequenceClassification  # pylint: disable=g-import-not-at-top
 
-    if os.path.isdir(checkpoint):
+    if is_local_path(checkpoint):
         check_local_checkpoint(checkpoint, allow_pickle)
     return TFAutoModelForSequenceClassification.from_pretrained(
         checkpoint,
@@ -42,6 +44,8 @@ def load_sequence_classifier(checkpoint: str, label_names, allow_pickle: bool = 
         id2label=dict(enumerate(label_names)),
         label2id={name: i for i, name in enumerate(label_names)},
         trust_remote_code=False,
+        # A checkpoint that already has a classification head for other labels gets a new one.
+        ignore_mismatched_sizes=True,
         use_safetensors=None if allow_pickle else _safetensors_only(checkpoint))
 
 

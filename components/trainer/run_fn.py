@@ -15,6 +15,7 @@ from tfx_bsl.public import tfxio
 
 from tfx_hf.components.export.serving_model import export_serving_model, model_inputs
 from tfx_hf.components.text_classification.config import LABEL_ID_FEATURE, TextClassificationConfig
+from tfx_hf.components.tokenization.tokenizer_files import TOKENIZER_FILES, tokenizer_folder
 from tfx_hf.components.trainer.checkpoint import load_sequence_classifier
 
 HF_FORMAT_DIR = "Format-HF"  # beside Format-Serving in the Model artifact
@@ -98,8 +99,8 @@ def run_fn(fn_args: FnArgs) -> None:
 
 
 def _copy_tokenizer_files(checkpoint: str, hf_dir: str) -> None:
-    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt",
-                 "special_tokens_map.json"):
-        source = os.path.join(checkpoint, name)
+    folder = tokenizer_folder(checkpoint)
+    for name in TOKENIZER_FILES:
+        source = os.path.join(folder, name)
         if tf.io.gfile.exists(source):
             tf.io.gfile.copy(source, os.path.join(hf_dir, name), overwrite=True)
