@@ -2,8 +2,11 @@
 import glob
 import json
 import os
+import subprocess
+import sys
 
 import datasets
+import pyarrow as pa
 import pytest
 import tensorflow as tf
 from tfx.proto import example_gen_pb2
@@ -156,3 +159,136 @@ def test_integer_label_column_gets_names_and_missing_labels_are_refused(tmp_path
     holes.write_text("text,label\na,pos\nb,\nc,neg\n")
     with pytest.raises(DatasetInputError, match="'label' has 1 missing values in split 'train'"):
         _run(tmp_path / "h", str(holes), splits={"train": "train"}, class_label_columns=["label"])
+
+
+def test_streaming_reads_every_row(tmp_path, topic_dataset):
+    examples, out = _run(tmp_path, topic_dataset, splits={"train": "train", "test": "eval"},
+                         streaming=True)
+    assert examples.get_json_value_custom_property("row_counts") == {"train": 90, "eval": 30}
+    expected = datasets.load_from_disk(topic_dataset)["train"]["text"]
+    assert sorted(_values(e, "text")[0].decode() for e in out["train"]) == sorted(expected)
+
+
+def test_streaming_data_files_in_several_shards(tmp_path):
+    for i in range(3):
+        datasets.Dataset.from_dict({"text": [f"row {i}-{j}" for j in range(7)]}).to_json(
+            str(tmp_path / f"part{i}.jsonl"))
+    files = [str(tmp_path / f"part{i}.jsonl") for i in range(3)]
+    _, out = _run(tmp_path, "json", splits={"train": "train"}, data_files={"train": files},
+                  streaming=True)
+    assert sorted(_values(e, "text")[0] for e in out["train"]) == sorted(
+        f"row {i}-{j}".encode() for i in range(3) for j in range(7))
+
+
+def test_streaming_refuses_string_labels_it_cannot_enumerate(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("text,label\na,pos\n")
+    with pytest.raises(DatasetInputError, match="streaming does not make"):
+        _run(tmp_path, str(path), splits={"train": "train"}, class_label_columns=["label"],
+             streaming=True)
+
+
+def test_parquet_payload(tmp_path, topic_dataset):
+    import pyarrow.parquet as pq
+    from tfx.components.util import examples_utils
+
+    examples, _ = _run(tmp_path, topic_dataset, splits={"train": "train", "test": "eval"},
+                       columns=["text", "label"],
+                       output_data_format=example_gen_pb2.FORMAT_PARQUET)
+    assert examples_utils.get_payload_format(examples) == example_gen_pb2.FORMAT_PARQUET
+    table = pq.read_table(glob.glob(os.path.join(examples.uri, "Split-eval", "*.parquet")))
+    assert table.num_rows == 30
+    assert table.schema.field("text").type == pa.list_(pa.binary())
+    expected = datasets.load_from_disk(topic_dataset)["test"]
+    assert sorted(t[0] for t in table.column("text").to_pylist()) == sorted(
+        t.encode() for t in expected["text"])
+
+
+def test_parquet_payload_with_hash_partition(tmp_path, topic_dataset):
+    import pyarrow.parquet as pq
+
+    examples, _ = _run(tmp_path, topic_dataset, columns=["text", "label"],
+                       output_data_format=example_gen_pb2.FORMAT_PARQUET)
+    counts = examples.get_json_value_custom_property("row_counts")
+    for split, count in counts.items():
+        files = glob.glob(os.path.join(examples.uri, f"Split-{split}", "*.parquet"))
+        assert pq.read_table(files).num_rows == count
+    assert sum(counts.values()) == 90
+
+
+def test_partition_feature_name_keeps_groups_together(tmp_path):
+    path = str(tmp_path / "users")
+    datasets.Dataset.from_dict({"text": [f"t{i}" for i in range(100)],
+                                "user": [f"u{i % 20}" for i in range(100)]}).save_to_disk(path)
+    output_config = example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(
+        splits=[example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=1),
+                example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=1)],
+        partition_feature_name="user"))
+    _, out = _run(tmp_path, path, output_config=output_config)
+    users = {split: {_values(e, "user")[0] for e in rows} for split, rows in out.items()}
+    assert users["train"] and users["eval"] and not users["train"] & users["eval"]
+    assert sum(len(rows) for rows in out.values()) == 100
+
+
+def test_invalid_utf8_replace_mode_counts_lines(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"text,label\nfine,0\ncaf\xe9 au lait,1\nna\xefve \xff,0\n")
+    examples, out = _run(tmp_path, str(path), splits={"train": "train"}, invalid_utf8="replace")
+    assert examples.get_int_custom_property("invalid_utf8_lines_replaced") == 2
+    texts = sorted(_values(e, "text")[0].decode() for e in out["train"])
+    assert texts == ["caf\ufffd au lait", "fine", "na\ufffdve \ufffd"]
+
+
+def test_text_files_and_folders(tmp_path):
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    (folder / "a.txt").write_text("first line\nsecond line\n")
+    (folder / "b.txt").write_text("third line\n")
+    _, out = _run(tmp_path, str(folder), splits={"train": "train"})
+    assert sorted(_values(e, "text")[0] for e in out["train"]) == [
+        b"first line", b"second line", b"third line"]
+
+
+def test_offline_cache_for_data_files(tmp_path, monkeypatch):
+    """With HF_DATASETS_OFFLINE=1 a local dataset loads from files and the 🤗 cache only."""
+    path = tmp_path / "data.csv"
+    path.write_text("text\nx\ny\n")
+    script = f"""
+import os, json
+from tfx_hf.components.hf_dataset_example_gen import dataset_source
+src = dataset_source.DatasetSource(path={str(path)!r})
+print(json.dumps(len(dataset_source.load_split(src.to_json(), "train"))))
+"""
+    env = dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1",
+               HF_DATASETS_CACHE=str(tmp_path / "cache"))
+    for _ in range(2):  # the second run reads the cache the first one wrote
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, check=True).stdout
+        assert out.strip().splitlines()[-1] == "2"
+    assert os.listdir(tmp_path / "cache")
+
+
+def test_image_and_audio_columns_are_encoded_bytes(tmp_path):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    image_path = tmp_path / "dot.png"
+    Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(image_path)
+    wav = tmp_path / "beep.wav"
+    wav.write_bytes(b"RIFF....WAVEfmt ")  # stored as bytes; never decoded here
+    ds = datasets.Dataset.from_dict(
+        {"image": [str(image_path), None], "audio": [{"bytes": wav.read_bytes(), "path": None},
+                                                     {"bytes": None, "path": None}]},
+        features=datasets.Features({"image": datasets.Image(), "audio": {
+            "bytes": datasets.Value("binary"), "path": datasets.Value("string")}}))
+    # Audio's encoder needs soundfile; casting the stored struct does not.
+    ds = ds.cast_column("audio", datasets.Audio(decode=False))
+    ds.save_to_disk(str(tmp_path / "media"))
+    _, out = _run(tmp_path, str(tmp_path / "media"), splits={"train": "train"})
+    rows = {bool(_values(e, "image")): e for e in out["train"]}
+    assert _values(rows[True], "image") == [image_path.read_bytes()]
+    assert Image.open(io.BytesIO(_values(rows[True], "image")[0])).size == (2, 2)
+    assert _values(rows[True], "audio") == [wav.read_bytes()]
+    assert _values(rows[False], "audio") in (None, [])

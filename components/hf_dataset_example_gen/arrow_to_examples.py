@@ -9,7 +9,7 @@ feature type maps onto one or more such columns:
 - `Sequence`/lists, at any depth → one flat list per row (nested lists are concatenated in
   row-major order; the nesting is not kept).
 - dicts (structs) → one feature per leaf, named `parent.child`.
-- `Image`/`Audio` → the encoded file bytes.
+- `Image`/`Audio` → the encoded file bytes (read from the file when only its path is stored).
 - A null value → the feature is absent from that example (never the string "None").
 """
 from typing import Dict, List, Tuple
@@ -84,6 +84,24 @@ def _flatten_lists(values: pa.Array) -> pa.Array:
         pa.array(offsets, mask=np.concatenate([~valid, [False]])), inner)
 
 
+def _media_bytes(values: pa.StructArray) -> pa.Array:
+    """The encoded bytes of Image/Audio values; a value stored only as a file path is read."""
+    children = dict(zip([f.name for f in values.type], values.flatten()))
+    data = children["bytes"]
+    missing = pc.and_(pc.is_null(data), pc.is_valid(children["path"]))
+    if pc.any(missing).as_py():
+        import fsspec  # pylint: disable=g-import-not-at-top
+
+        filled = []
+        for content, path in zip(data.to_pylist(), children["path"].to_pylist()):
+            if content is None and path is not None:
+                with fsspec.open(path, "rb") as f:
+                    content = f.read()
+            filled.append(content)
+        data = pa.array(filled, pa.binary())
+    return data.cast(pa.binary())
+
+
 def _convert(name: str, values: pa.Array, feature) -> List[Tuple[str, pa.Array]]:
     import datasets  # pylint: disable=g-import-not-at-top
 
@@ -95,7 +113,7 @@ def _convert(name: str, values: pa.Array, feature) -> List[Tuple[str, pa.Array]]
             out += _convert(f"{name}.{child_name}", child, child_feature)
         return out
     if isinstance(feature, (datasets.Image, datasets.Audio)):
-        return [(name, _as_list_array(values.field("bytes").cast(pa.binary())))]
+        return [(name, _as_list_array(_media_bytes(values)))]
     t = values.type
     if pa.types.is_struct(t):  # e.g. Sequence({...}) stored as a struct of lists
         return _convert(name, values, {f.name: None for f in t})

@@ -19,6 +19,8 @@ COLUMNS_KEY = "columns"
 RENAME_COLUMNS_KEY = "rename_columns"
 CLASS_LABEL_COLUMNS_KEY = "class_label_columns"
 TRUST_REMOTE_CODE_KEY = "trust_remote_code"
+STREAMING_KEY = "streaming"
+INVALID_UTF8_KEY = "invalid_utf8"
 
 
 class HFDatasetExampleGenSpec(component_spec.ComponentSpec):
@@ -32,6 +34,8 @@ class HFDatasetExampleGenSpec(component_spec.ComponentSpec):
         RENAME_COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
         CLASS_LABEL_COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
         TRUST_REMOTE_CODE_KEY: component_spec.ExecutionParameter(type=int, optional=True),
+        STREAMING_KEY: component_spec.ExecutionParameter(type=int, optional=True),
+        INVALID_UTF8_KEY: component_spec.ExecutionParameter(type=str, optional=True),
         "input_config": component_spec.ExecutionParameter(type=example_gen_pb2.Input),
         "output_config": component_spec.ExecutionParameter(type=example_gen_pb2.Output),
         "output_data_format": component_spec.ExecutionParameter(type=int),
@@ -52,9 +56,21 @@ class HFDatasetExampleGen(base_beam_component.BaseBeamComponent):
     `{"train": "train", "validation": "eval"}`. Without it, the 🤗 "train" split is
     hash-partitioned by `output_config` (default train:eval = 2:1), as in standard ExampleGen.
 
+    Every 🤗 feature type maps to tf.Example features as `arrow_to_examples` documents (lists
+    flattened, dicts as `a.b`, nulls as missing). `output_data_format=FORMAT_PARQUET` writes the
+    same columns as Parquet instead.
+
+    `streaming=True` reads the dataset as an IterableDataset, shard by shard, with memory that
+    does not grow with its size (label columns must then be ClassLabels already).
+    `invalid_utf8` decides what happens to bytes in csv/json/txt files that are not UTF-8:
+    "error" (default) stops naming the file and line; "replace" reads them as U+FFFD and records
+    how many lines were affected in the `invalid_utf8_lines_replaced` property.
+
     The Examples artifact records `label_names` (JSON: column → class names, for `ClassLabel`
-    columns and the string columns listed in `class_label_columns`, which are written as int64
-    ids) and `row_counts` (JSON: TFX split → rows written).
+    columns and the columns listed in `class_label_columns`: strings are written as int64 ids
+    of their sorted names, integers are kept and named "0".."max") and `row_counts` (JSON: TFX
+    split → rows written, equal to rows read). A Hub token is read from HF_TOKEN by `datasets`;
+    never pass one as a parameter (exec properties are stored in MLMD in clear).
     """
 
     SPEC_CLASS = HFDatasetExampleGenSpec
@@ -75,6 +91,8 @@ class HFDatasetExampleGen(base_beam_component.BaseBeamComponent):
         rename_columns: Optional[Dict[str, str]] = None,
         class_label_columns: Optional[List[str]] = None,
         trust_remote_code: bool = False,
+        streaming: bool = False,
+        invalid_utf8: str = "error",
         output_data_format: int = example_gen_pb2.FORMAT_TF_EXAMPLE,
         output_file_format: int = example_gen_pb2.FORMAT_TFRECORDS_GZIP,
     ):
@@ -99,6 +117,8 @@ class HFDatasetExampleGen(base_beam_component.BaseBeamComponent):
             rename_columns=_json_or_none(rename_columns),
             class_label_columns=_json_or_none(class_label_columns),
             trust_remote_code=int(bool(trust_remote_code)),
+            streaming=int(bool(streaming)),
+            invalid_utf8=invalid_utf8,
             input_config=input_config,
             output_config=output_config,
             output_data_format=output_data_format,

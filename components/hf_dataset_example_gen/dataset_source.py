@@ -6,14 +6,18 @@ rows the driver counted (the 🤗 cache makes the second load cheap: Arrow files
 import dataclasses
 import functools
 import json
+import math
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Tuple
 
 # Data files that `datasets` reads with a packaged builder, by extension.
 FILE_BUILDERS = {
     ".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet",
     ".txt": "text", ".arrow": "arrow",
 }
+STREAM_SHARD_ROWS = 20_000  # shard size when streaming a save_to_disk folder
+TEXT_BUILDERS = ("csv", "json", "text")  # the builders that decode bytes (encoding_errors)
+INVALID_UTF8_MODES = ("error", "replace")
 
 
 class DatasetInputError(ValueError):
@@ -29,6 +33,8 @@ class DatasetSource:
     data_dir: Optional[str] = None
     data_files: Optional[str] = None  # JSON: a path, a list, or {split: paths}
     trust_remote_code: bool = False
+    streaming: bool = False
+    invalid_utf8: str = "error"  # or "replace": bad bytes in csv/json/txt files become U+FFFD
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -67,50 +73,81 @@ def _file_builder(path: str) -> Optional[str]:
     return None
 
 
-def _find_invalid_utf8(paths: Sequence[str]) -> Optional[str]:
-    """Names the first file and line that is not UTF-8, to explain an opaque `datasets` error."""
-    for path in paths:
-        if not os.path.isfile(path) or _file_builder(path) not in ("csv", "json", "text"):
+def invalid_utf8_lines(source: DatasetSource) -> Iterator[Tuple[str, int, str]]:
+    """(file, line number, description) of every line of the local csv/json/txt files that
+    is not valid UTF-8."""
+    for path in _local_files(source):
+        if _builder_of_file(path) not in TEXT_BUILDERS:
             continue
         with open(path, "rb") as f:
             for line_number, line in enumerate(f, start=1):
                 try:
                     line.decode("utf-8")
                 except UnicodeDecodeError as e:
-                    return (f"{path}, line {line_number}: invalid UTF-8 byte "
-                            f"{line[e.start:e.start + 1]!r} at column {e.start + 1}")
-    return None
+                    yield path, line_number, (f"invalid UTF-8 byte {line[e.start:e.start + 1]!r}"
+                                              f" at column {e.start + 1}")
 
 
 def _local_files(source: DatasetSource) -> List[str]:
+    paths = []
+    if source.data_files:
+        files = json.loads(source.data_files)
+        files = list(files.values()) if isinstance(files, dict) else files
+        files = files if isinstance(files, list) else [files]
+        paths = [p for f in files for p in (f if isinstance(f, list) else [f])]
     path = os.path.expanduser(source.path)
     if os.path.isfile(path):
-        return [path]
-    if os.path.isdir(path):
-        return [os.path.join(root, name) for root, _, names in os.walk(path) for name in names]
-    return []
+        paths.append(path)
+    elif os.path.isdir(path):
+        paths += [os.path.join(root, name) for root, _, names in os.walk(path) for name in names]
+    return [p for p in paths if os.path.isfile(p)]
+
+
+def _builder_of_file(path: str) -> Optional[str]:
+    return FILE_BUILDERS.get(os.path.splitext(path)[1].lower())
+
+
+def _decodes_text(source: DatasetSource, builder: Optional[str]) -> bool:
+    """Whether `datasets` will decode bytes for this source (so `encoding_errors` applies)."""
+    if builder:
+        return builder in TEXT_BUILDERS
+    builders = {_builder_of_file(p) for p in _local_files(source)} - {None}
+    return bool(builders) and builders <= set(TEXT_BUILDERS)
 
 
 @functools.lru_cache(maxsize=16)
 def load_split(source_json: str, split: str):
-    """Loads one split (a name or a slice such as `train[:80%]`) as a materialized Dataset."""
+    """Loads one split (a name or a slice such as `train[:80%]`): a memory-mapped Dataset, or
+    an IterableDataset when `source.streaming`."""
     import datasets  # pylint: disable=g-import-not-at-top
 
     source = DatasetSource.from_json(source_json)
     check_exists(source)
+    if source.invalid_utf8 not in INVALID_UTF8_MODES:
+        raise DatasetInputError(f"invalid_utf8={source.invalid_utf8!r}: use one of "
+                                f"{INVALID_UTF8_MODES}.")
     path = os.path.expanduser(source.path)
     if os.path.isdir(path) and is_save_to_disk_folder(path):
-        return _split_of_saved(datasets.load_from_disk(path), split, source.path)
+        dataset = _split_of_saved(datasets.load_from_disk(path), split, source.path)
+        # Streaming a saved dataset reads its memory-mapped Arrow files shard by shard.
+        if not source.streaming:
+            return dataset
+        if dataset._indices is not None:  # pylint: disable=protected-access  (a slice)
+            dataset = dataset.flatten_indices()
+        return dataset.to_iterable_dataset(
+            num_shards=max(1, min(len(dataset), math.ceil(len(dataset) / STREAM_SHARD_ROWS))))
 
     builder = _file_builder(path)
     data_files = json.loads(source.data_files) if source.data_files else None
     kwargs = dict(name=source.config_name, revision=source.revision, data_dir=source.data_dir,
-                  data_files=data_files, split=split)
+                  data_files=data_files, split=split, streaming=source.streaming)
     if builder:  # a single data file: it is the train split
         kwargs.update(data_files={"train": path})
         path = builder
     if source.trust_remote_code:
         kwargs["trust_remote_code"] = True
+    if source.invalid_utf8 == "replace" and _decodes_text(source, builder):
+        kwargs["encoding_errors"] = "replace"
     try:
         return datasets.load_dataset(path, **kwargs)
     except ValueError as e:
@@ -118,11 +155,12 @@ def load_split(source_json: str, split: str):
             raise DatasetInputError(f"Dataset {source.path!r} has no split {split!r}: {e}") from e
         raise
     except Exception as e:  # `datasets` hides decode errors behind a generic message
-        bad = _find_invalid_utf8(_local_files(source))
+        bad = next(invalid_utf8_lines(source), None)
         if bad:
             raise DatasetInputError(
-                f"Dataset {source.path!r} is not valid UTF-8 at {bad}. Re-encode the file as "
-                "UTF-8 (or replace the bad bytes) and run again.") from e
+                f"Dataset {source.path!r} is not valid UTF-8 at {bad[0]}, line {bad[1]}: "
+                f"{bad[2]}. Re-encode the file as UTF-8, or set invalid_utf8='replace' to "
+                "read bad bytes as U+FFFD.") from e
         raise
 
 
@@ -152,6 +190,8 @@ def _split_of_saved(loaded, split: str, where: str):
 def select_columns(dataset, columns: Optional[List[str]], rename: Optional[Dict[str, str]],
                    where: str):
     """Keeps `columns` (names before renaming) and renames; unknown names fail with the list."""
+    if dataset.features is None:  # a streamed csv/json: types are known after a first look
+        dataset = dataset._resolve_features()  # pylint: disable=protected-access
     available = list(dataset.column_names)
     for column in list(columns or []) + list(rename or {}):
         if column not in available:

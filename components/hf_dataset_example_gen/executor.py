@@ -1,40 +1,44 @@
-"""HFDatasetExampleGen executor: loads, validates and counts in the driver, encodes in Beam.
+"""HFDatasetExampleGen executor: loads, validates and plans in the driver, encodes in Beam.
 
-The driver loads each selected 🤗 split once (memory-mapped Arrow), checks columns and emptiness,
-and fixes the label names. Beam then encodes contiguous shards of every split in parallel: a
-worker re-opens the same split (cheap, from the 🤗 cache), takes its shard and turns Arrow
-batches into tf.Examples in C++. Rows written per split are counted and must equal rows read.
+The driver opens each selected 🤗 split once (memory-mapped Arrow, or an IterableDataset when
+streaming), checks columns, emptiness and labels, and plans shards. Beam then encodes the shards
+in parallel: a worker re-opens the same split (cheap: the 🤗 cache is memory-mapped), takes its
+shard, and turns Arrow batches into tf.Examples in C++ (or into Parquet batches). Rows read and
+rows written are counted per split, and must agree: no row is lost.
 """
+import bisect
 import dataclasses
+import hashlib
 import json
 import math
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional
 
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.compute as pc
-import tensorflow as tf
 from absl import logging
 from apache_beam.metrics.metric import MetricsFilter
-from tfx.components.example_gen import base_example_gen_executor
 from tfx.components.example_gen import utils as example_gen_utils
 from tfx.components.example_gen import write_split
 from tfx.components.util import examples_utils
+from tfx.dsl.components.base import base_beam_executor
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 from tfx.utils import proto_utils
 
 from tfx_hf.components.hf_dataset_example_gen import arrow_to_examples
 from tfx_hf.components.hf_dataset_example_gen import dataset_source
+from tfx_hf.components.hf_dataset_example_gen.dataset_source import DatasetInputError
 
 # Custom properties on the Examples artifact.
 LABEL_NAMES_PROPERTY = "label_names"
 ROW_COUNTS_PROPERTY = "row_counts"
+INVALID_UTF8_PROPERTY = "invalid_utf8_lines_replaced"
 
 ROWS_PER_SHARD = 20_000
+MAX_STREAMING_SHARDS = 1024
 ARROW_BATCH_ROWS = 1_000
-_PLANS_KEY = "_hf_split_plans"  # driver → PTransform hand-over inside exec_properties
-_AS_PROTOS_KEY = "_hf_records_as_protos"
+PARQUET_FILE_PREFIX = "data_parquet"
 _METRICS_NAMESPACE = "HFDatasetExampleGen"
 
 
@@ -42,65 +46,108 @@ _METRICS_NAMESPACE = "HFDatasetExampleGen"
 class SplitPlan:
     """What a Beam worker needs to encode its shard of one 🤗 split."""
     source_json: str
-    split: str
+    split: str  # a 🤗 split expression, e.g. "train" or "train[:80%]"
     columns: Optional[List[str]]
     rename_columns: Optional[Dict[str, str]]
-    label_names: Dict[str, List[str]]  # string columns to encode as class ids
+    labels_to_encode: Dict[str, List[str]]  # string label column → class names
     features: Any  # datasets.Features after selection and renaming
-    num_rows: int
-
-    @property
-    def num_shards(self) -> int:
-        return max(1, math.ceil(self.num_rows / ROWS_PER_SHARD))
+    num_rows: Optional[int]  # None when streaming
+    num_shards: int
+    streaming: bool
 
 
-def _open_split(plan: SplitPlan):
+@dataclasses.dataclass(frozen=True)
+class OutputPlan:
+    """Where encoded rows go: one TFX split, or hash buckets over several."""
+    split_names: List[str]
+    buckets: Optional[List[int]]  # cumulative hash buckets, as in standard ExampleGen
+    partition_feature_name: Optional[str]
+    parquet_schema: Optional[pa.Schema]  # set for the Parquet payload format
+
+
+def _counter(kind: str, split: str):
+    return beam.metrics.Metrics.counter(_METRICS_NAMESPACE, f"{kind}[{split}]")
+
+
+def open_split(plan: SplitPlan):
     dataset = dataset_source.load_split(plan.source_json, plan.split)
     return dataset_source.select_columns(dataset, plan.columns, plan.rename_columns,
                                          plan.split)
 
 
-def _encode_class_labels(table: pa.Table, label_names: Dict[str, List[str]]) -> pa.Table:
-    for column, names in label_names.items():
+def _tables(plan: SplitPlan, shard: int) -> Iterator[pa.Table]:
+    dataset = open_split(plan)
+    if plan.streaming:
+        from datasets.distributed import split_dataset_by_node  # pylint: disable=g-import-not-at-top
+        dataset = split_dataset_by_node(dataset, rank=shard, world_size=plan.num_shards)
+    else:
+        dataset = dataset.shard(plan.num_shards, shard, contiguous=True)
+    return dataset.with_format("arrow").iter(batch_size=ARROW_BATCH_ROWS)
+
+
+def encode_class_labels(table: pa.Table, labels_to_encode: Dict[str, List[str]]) -> pa.Table:
+    for column, names in labels_to_encode.items():
         ids = pc.index_in(table.column(column), value_set=pa.array(names)).cast(pa.int64())
         table = table.set_column(table.schema.get_field_index(column), column, ids)
     return table
 
 
-def _encode_shard(shard: Tuple[int, int], plan: SplitPlan) -> Iterator[bytes]:
-    index, num_shards = shard
-    dataset = _open_split(plan).shard(num_shards, index, contiguous=True)
-    for table in dataset.with_format("arrow").iter(batch_size=ARROW_BATCH_ROWS):
-        table = _encode_class_labels(table, plan.label_names)
-        for batch in table.to_batches():
-            yield from arrow_to_examples.encode_examples(batch, plan.features)
+def _bucket_of(serialized: bytes, output: OutputPlan) -> int:
+    """The output split of one row, keyed as standard ExampleGen keys it: the deterministic
+    serialization of the tf.Example (tfx_bsl's byte order is not stable across processes) or
+    of its `partition_feature_name` feature."""
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+    example = tf.train.Example.FromString(serialized)
+    if output.partition_feature_name:
+        feature = example.features.feature.get(output.partition_feature_name)
+        if feature is None or feature.WhichOneof("kind") is None:
+            raise DatasetInputError(f"Partition feature {output.partition_feature_name!r} is "
+                                    "missing in a row; every row needs it to be split.")
+        key = feature.SerializeToString(deterministic=True)
+    else:
+        key = example.SerializeToString(deterministic=True)
+    bucket = int(hashlib.sha256(key).hexdigest(), 16) % output.buckets[-1]
+    return bisect.bisect(output.buckets, bucket)
 
 
-@beam.ptransform_fn
-@beam.typehints.with_input_types(beam.Pipeline)
-@beam.typehints.with_output_types(bytes)
-def _SplitToExamples(pipeline: beam.Pipeline, exec_properties: Dict[str, Any],
-                     split_pattern: str) -> beam.pvalue.PCollection:
-    plan = exec_properties[_PLANS_KEY][split_pattern]
-    records = (pipeline
-               | "Shards" >> beam.Create([(i, plan.num_shards) for i in range(plan.num_shards)])
-               | "Reshuffle" >> beam.Reshuffle()
-               | "Encode" >> beam.FlatMap(_encode_shard, plan))
-    if exec_properties.get(_AS_PROTOS_KEY):
-        # Hash-partitioning keys on the record: the C++ encoder's feature order is not stable
-        # across processes, a parsed tf.Example serializes deterministically (and allows
-        # `partition_feature_name`).
-        records = records | "Parse" >> beam.Map(tf.train.Example.FromString)
-    return records
+class _EncodeShard(beam.DoFn):
+    """One shard of a 🤗 split → serialized tf.Examples (or Parquet tables), per output split."""
+
+    def __init__(self, plan: SplitPlan, output: OutputPlan):
+        super().__init__()
+        self._plan, self._output = plan, output
+
+    def process(self, shard: int):
+        from tfx_bsl.coders import example_coder  # pylint: disable=g-import-not-at-top
+
+        plan, output = self._plan, self._output
+        rows_read = _counter("rows_read", plan.split)
+        for table in _tables(plan, shard):
+            rows_read.inc(table.num_rows)
+            table = encode_class_labels(table, plan.labels_to_encode)
+            for batch in table.to_batches():
+                examples = arrow_to_examples.to_example_batch(batch, plan.features)
+                serialized = example_coder.RecordBatchToExamples(examples)
+                if output.buckets:
+                    splits = [_bucket_of(s, output) for s in serialized]
+                else:
+                    splits = [0] * len(serialized)
+                if output.parquet_schema is None:
+                    for split, record in zip(splits, serialized):
+                        yield beam.pvalue.TaggedOutput(output.split_names[split], record)
+                    continue
+                table_out = pa.Table.from_batches([examples]).cast(output.parquet_schema)
+                for index, name in enumerate(output.split_names):
+                    rows = [i for i, split in enumerate(splits) if split == index]
+                    if rows:
+                        yield beam.pvalue.TaggedOutput(name, table_out.take(rows))
 
 
-def _counter_name(split_name: str) -> str:
-    return f"rows_written[{split_name}]"
-
-
-def _count(record, split_name: str):
-    beam.metrics.Metrics.counter(_METRICS_NAMESPACE, _counter_name(split_name)).inc()
-    return record
+def _count_written(payload, split_name: str):
+    _counter("rows_written", split_name).inc(
+        payload.num_rows if isinstance(payload, pa.Table) else 1)
+    return payload
 
 
 def _json_property(exec_properties: Dict[str, Any], key: str):
@@ -109,7 +156,7 @@ def _json_property(exec_properties: Dict[str, Any], key: str):
 
 
 def _class_label_names(datasets_by_split: Dict[str, Any], label_columns: List[str],
-                       where: str) -> Tuple[Dict[str, List[str]], Dict[str, List[str]]]:
+                       where: str, streaming: bool):
     """(label names per column, string columns to encode as ids with their names).
 
     ClassLabel columns keep their names. `label_columns` that are strings get the sorted set of
@@ -125,23 +172,30 @@ def _class_label_names(datasets_by_split: Dict[str, Any], label_columns: List[st
     for column in label_columns:
         feature = first.features.get(column)
         if feature is None:
-            raise dataset_source.DatasetInputError(
+            raise DatasetInputError(
                 f"Class label column {column!r} is not in dataset {where!r}; its columns are: "
                 f"{', '.join(first.column_names)}.")
+        if isinstance(feature, datasets.ClassLabel) and streaming:
+            continue  # names known; missing values cannot be checked without a pass
         dtype = getattr(feature, "dtype", None)
         is_string = dtype in ("string", "large_string")
         is_integer = isinstance(feature, datasets.ClassLabel) or \
             str(dtype).startswith(("int", "uint"))
         if not (is_string or is_integer):
-            raise dataset_source.DatasetInputError(
+            raise DatasetInputError(
                 f"Class label column {column!r} has type {feature}; it must hold strings, "
                 "integer ids or be a ClassLabel.")
+        if streaming:
+            raise DatasetInputError(
+                f"Class label column {column!r} is not a ClassLabel: finding its classes needs "
+                "a pass over the data, which streaming does not make. Cast it first "
+                "(`dataset.cast_column(column, ClassLabel(names=[...]))`) or stream=False.")
         values = set()
         for split, dataset in datasets_by_split.items():
             split_values = dataset.unique(column)
             if None in split_values:
                 missing = dataset.with_format("arrow")[column].null_count
-                raise dataset_source.DatasetInputError(
+                raise DatasetInputError(
                     f"Class label column {column!r} has {missing} missing values in split "
                     f"{split!r} of {where!r}: fill or filter them before training.")
             values.update(split_values)
@@ -150,7 +204,7 @@ def _class_label_names(datasets_by_split: Dict[str, Any], label_columns: List[st
         if is_string:
             to_encode[column] = names[column] = sorted(values)
         elif min(values) < 0:
-            raise dataset_source.DatasetInputError(
+            raise DatasetInputError(
                 f"Class label column {column!r} has negative ids ({min(values)}); class ids "
                 "must be 0..N-1.")
         else:
@@ -158,11 +212,18 @@ def _class_label_names(datasets_by_split: Dict[str, Any], label_columns: List[st
     return names, to_encode
 
 
-class Executor(base_example_gen_executor.BaseExampleGenExecutor):
-    """Writes the selected splits of a 🤗 dataset as gzipped TFRecords of tf.Examples."""
+def _first_rows(dataset, streaming: bool, where: str) -> pa.Table:
+    if streaming:
+        first = next(iter(dataset.with_format("arrow").iter(batch_size=2)), None)
+        if first is None:
+            raise DatasetInputError(f"Split {where!r} has no rows.")
+        return first
+    return dataset.with_format("arrow")[:2]
 
-    def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
-        return _SplitToExamples
+
+class Executor(base_beam_executor.BaseBeamExecutor):
+    """Writes the selected splits of a 🤗 dataset as TFX Examples (gzipped TFRecords of
+    tf.Examples, or Parquet)."""
 
     def Do(self, input_dict, output_dict, exec_properties) -> None:
         import datasets  # pylint: disable=g-import-not-at-top
@@ -174,9 +235,14 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         proto_utils.json_to_proto(exec_properties["output_config"], output_config)
         payload_format = exec_properties.get("output_data_format",
                                              example_gen_pb2.FORMAT_TF_EXAMPLE)
-        if payload_format != example_gen_pb2.FORMAT_TF_EXAMPLE:
-            raise ValueError("HFDatasetExampleGen writes tf.Examples only (output_data_format="
-                             "FORMAT_TF_EXAMPLE); other payload formats are not supported yet.")
+        if payload_format not in (example_gen_pb2.FORMAT_TF_EXAMPLE,
+                                  example_gen_pb2.FORMAT_PARQUET):
+            raise ValueError(f"output_data_format={payload_format}: HFDatasetExampleGen writes "
+                             "FORMAT_TF_EXAMPLE or FORMAT_PARQUET.")
+        parquet = payload_format == example_gen_pb2.FORMAT_PARQUET
+        hashed = bool(output_config.split_config.splits)
+        if hashed and len(input_config.splits) != 1:
+            raise ValueError("Hash-partitioning (output_config) needs exactly one input split.")
 
         source = dataset_source.DatasetSource(
             path=exec_properties["dataset"],
@@ -184,7 +250,9 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
             revision=exec_properties.get("revision") or None,
             data_dir=exec_properties.get("data_dir") or None,
             data_files=exec_properties.get("data_files") or None,
-            trust_remote_code=bool(exec_properties.get("trust_remote_code")))
+            trust_remote_code=bool(exec_properties.get("trust_remote_code")),
+            streaming=bool(exec_properties.get("streaming")),
+            invalid_utf8=exec_properties.get("invalid_utf8") or "error")
         dataset_source.check_exists(source)
         columns = _json_property(exec_properties, "columns")
         rename_columns = _json_property(exec_properties, "rename_columns")
@@ -194,62 +262,122 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
             dataset = dataset_source.load_split(source.to_json(), split.pattern)
             dataset = dataset_source.select_columns(dataset, columns, rename_columns,
                                                     source.path)
-            if len(dataset) == 0:
-                raise dataset_source.DatasetInputError(
+            if not source.streaming and len(dataset) == 0:
+                raise DatasetInputError(
                     f"Split {split.pattern!r} of dataset {source.path!r} has no rows.")
             datasets_by_split[split.pattern] = dataset
-            logging.info("Split %r of %s: %d rows, features %s", split.pattern, source.path,
-                         len(dataset), dataset.features)
+            logging.info("Split %r of %s: %s rows, features %s", split.pattern, source.path,
+                         "streamed" if source.streaming else len(dataset), dataset.features)
         label_names, to_encode = _class_label_names(
             datasets_by_split, _json_property(exec_properties, "class_label_columns") or [],
-            source.path)
+            source.path, source.streaming)
+        replaced_lines = self._report_invalid_utf8(source)
 
-        plans = {}
-        for pattern, dataset in datasets_by_split.items():
+        split_names = example_gen_utils.generate_output_split_names(input_config, output_config)
+        plans, outputs = {}, {}
+        for index, split in enumerate(input_config.splits):
+            dataset = datasets_by_split[split.pattern]
             features = datasets.Features(dataset.features)
             for column, names in to_encode.items():
                 features[column] = datasets.ClassLabel(names=names)
-            plans[pattern] = SplitPlan(source.to_json(), pattern, columns, rename_columns,
-                                       to_encode, features, len(dataset))
-            # Fail here, in the driver, on a type with no tf.Example form.
-            arrow_to_examples.to_example_batch(
-                _encode_class_labels(dataset.with_format("arrow")[:1], to_encode).to_batches()[0],
-                features)
+            num_rows = None if source.streaming else len(dataset)
+            num_shards = min(dataset.n_shards, MAX_STREAMING_SHARDS) if source.streaming \
+                else max(1, math.ceil(num_rows / ROWS_PER_SHARD))
+            plans[split.pattern] = SplitPlan(
+                source.to_json(), split.pattern, columns, rename_columns, to_encode, features,
+                num_rows, num_shards, source.streaming)
+            # Fails here, in the driver, on a type with no tf.Example form.
+            sample = arrow_to_examples.to_example_batch(encode_class_labels(
+                _first_rows(dataset, source.streaming, split.pattern), to_encode).combine_chunks()
+                .to_batches()[0], features)
+            outputs[split.pattern] = OutputPlan(
+                split_names=split_names if hashed else [split_names[index]],
+                buckets=list(_cumulative(s.hash_buckets for s in output_config.split_config.splits))
+                if hashed else None,
+                partition_feature_name=output_config.split_config.partition_feature_name or None,
+                parquet_schema=sample.schema if parquet else None)
 
-        split_names = example_gen_utils.generate_output_split_names(input_config, output_config)
         examples = output_dict["examples"]
         for artifact in examples:
             artifact.split_names = artifact_utils.encode_split_names(split_names)
-        file_format = exec_properties.get("output_file_format",
-                                          example_gen_pb2.FORMAT_TFRECORDS_GZIP)
-        beam_properties = dict(exec_properties, **{
-            _PLANS_KEY: plans, _AS_PROTOS_KEY: bool(output_config.split_config.splits)})
         with self._make_beam_pipeline() as pipeline:
-            example_splits = self.GenerateExamplesByBeam(pipeline, beam_properties)
-            for split_name, records in example_splits.items():
-                _ = (records
-                     | f"Count[{split_name}]" >> beam.Map(_count, split_name)
-                     | f"WriteSplit[{split_name}]" >> write_split.WriteSplit(
-                         artifact_utils.get_split_uri(examples, split_name), file_format))
-        row_counts = self._rows_written(pipeline.result, split_names)
+            for pattern, plan in plans.items():
+                output = outputs[pattern]
+                encoded = (pipeline
+                           | f"Shards[{pattern}]" >> beam.Create(range(plan.num_shards))
+                           | f"Reshuffle[{pattern}]" >> beam.Reshuffle()
+                           | f"Encode[{pattern}]" >> beam.ParDo(
+                               _EncodeShard(plan, output)).with_outputs(*output.split_names))
+                for name in output.split_names:
+                    self._write(encoded[name], name, artifact_utils.get_split_uri(examples, name),
+                                output.parquet_schema)
+        rows_read = self._counts(pipeline.result, "rows_read", list(plans))
+        row_counts = self._counts(pipeline.result, "rows_written", split_names)
+        self._check_no_row_lost(plans, rows_read, row_counts, source.path)
 
-        rows_in = sum(len(d) for d in datasets_by_split.values())
-        rows_out = sum(row_counts.values())
-        if rows_in != rows_out:
-            raise RuntimeError(f"Read {rows_in} rows from {source.path!r} but wrote {rows_out} "
-                               f"examples ({row_counts}); no row may be lost.")
-        logging.info("HFDatasetExampleGen wrote %s examples from %d rows.", row_counts, rows_in)
         for artifact in examples:
             examples_utils.set_payload_format(artifact, payload_format)
-            examples_utils.set_file_format(artifact, write_split.to_file_format_str(file_format))
+            if not parquet:  # TFX has no file format string for Parquet (DESIGN.md §6)
+                examples_utils.set_file_format(
+                    artifact, write_split.to_file_format_str(example_gen_pb2.FORMAT_TFRECORDS_GZIP))
             artifact.set_json_value_custom_property(LABEL_NAMES_PROPERTY, label_names)
             artifact.set_json_value_custom_property(ROW_COUNTS_PROPERTY, row_counts)
+            if replaced_lines is not None:
+                artifact.set_int_custom_property(INVALID_UTF8_PROPERTY, replaced_lines)
+        logging.info("HFDatasetExampleGen read %s rows and wrote %s.", rows_read, row_counts)
 
     @staticmethod
-    def _rows_written(result, split_names: List[str]) -> Dict[str, int]:
+    def _write(records, split_name: str, uri: str, parquet_schema: Optional[pa.Schema]):
+        counted = records | f"Count[{split_name}]" >> beam.Map(_count_written, split_name)
+        if parquet_schema is None:
+            return counted | f"WriteSplit[{split_name}]" >> write_split.WriteSplit(
+                uri, example_gen_pb2.FORMAT_TFRECORDS_GZIP)
+        return counted | f"WriteParquet[{split_name}]" >> beam.io.WriteToParquetBatched(
+            f"{uri}/{PARQUET_FILE_PREFIX}", parquet_schema, codec="snappy",
+            file_name_suffix=".parquet")
+
+    @staticmethod
+    def _report_invalid_utf8(source: dataset_source.DatasetSource) -> Optional[int]:
+        """In replace mode, the number of source lines whose bad bytes became U+FFFD."""
+        if source.invalid_utf8 != "replace":
+            return None
+        lines = list(dataset_source.invalid_utf8_lines(source))
+        for path, line, what in lines[:10]:
+            logging.warning("Replaced invalid UTF-8 with U+FFFD: %s, line %d (%s)", path, line,
+                            what)
+        if lines:
+            logging.warning("%d lines of %s had invalid UTF-8 (replaced).", len(lines),
+                            source.path)
+        return len(lines)
+
+    @staticmethod
+    def _counts(result, kind: str, names: List[str]) -> Dict[str, int]:
         counts = {}
-        for name in split_names:
-            query = result.metrics().query(
-                MetricsFilter().with_namespace(_METRICS_NAMESPACE).with_name(_counter_name(name)))
-            counts[name] = sum(c.committed for c in query["counters"])
+        for name in names:
+            query = result.metrics().query(MetricsFilter().with_namespace(
+                _METRICS_NAMESPACE).with_name(f"{kind}[{name}]"))
+            counts[name] = int(sum(c.committed for c in query["counters"]))
         return counts
+
+    @staticmethod
+    def _check_no_row_lost(plans: Dict[str, SplitPlan], rows_read: Dict[str, int],
+                           row_counts: Dict[str, int], where: str) -> None:
+        for pattern, plan in plans.items():
+            if plan.num_rows is not None and rows_read[pattern] != plan.num_rows:
+                raise RuntimeError(f"Split {pattern!r} of {where!r} has {plan.num_rows} rows "
+                                   f"but {rows_read[pattern]} were read.")
+        if sum(rows_read.values()) != sum(row_counts.values()):
+            raise RuntimeError(f"Read {rows_read} rows from {where!r} but wrote {row_counts}; "
+                               "no row may be lost.")
+        empty = [name for name, count in row_counts.items() if count == 0]
+        if empty:
+            raise DatasetInputError(
+                f"Output split(s) {empty} of {where!r} got no rows ({row_counts}): give the "
+                "dataset more rows or change the split configuration.")
+
+
+def _cumulative(values) -> Iterator[int]:
+    total = 0
+    for value in values:
+        total += value
+        yield total
