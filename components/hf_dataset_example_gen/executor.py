@@ -11,9 +11,12 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
+import tempfile
 from typing import Any, Dict, Iterator, List, Optional
 
 import apache_beam as beam
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from absl import logging
@@ -39,6 +42,9 @@ ROWS_PER_SHARD = 20_000
 MAX_STREAMING_SHARDS = 1024
 ARROW_BATCH_ROWS = 1_000
 PARQUET_FILE_PREFIX = "data_parquet"
+# zlib's default level 6 costs ~10 µs per text row and dominated conversion time; level 1 is
+# about 4x faster for somewhat larger files (benchmarks/example_gen.py prints both sizes).
+GZIP_LEVEL = 1
 _METRICS_NAMESPACE = "HFDatasetExampleGen"
 
 
@@ -60,6 +66,7 @@ class SplitPlan:
 class OutputPlan:
     """Where encoded rows go: one TFX split, or hash buckets over several."""
     split_names: List[str]
+    split_uris: List[str]
     buckets: Optional[List[int]]  # cumulative hash buckets, as in standard ExampleGen
     partition_feature_name: Optional[str]
     parquet_schema: Optional[pa.Schema]  # set for the Parquet payload format
@@ -111,8 +118,57 @@ def _bucket_of(serialized: bytes, output: OutputPlan) -> int:
     return bisect.bisect(output.buckets, bucket)
 
 
-class _EncodeShard(beam.DoFn):
-    """One shard of a 🤗 split → serialized tf.Examples (or Parquet tables), per output split."""
+class _ShardWriter:
+    """The files one shard writes, one per output split, opened when a first row comes. Rows
+    go to a temporary name renamed at the end, so a retried shard leaves no partial file."""
+
+    def __init__(self, output: OutputPlan, shard: int, num_shards: int):
+        self._output, self._writers, self._paths, self._files = output, {}, {}, {}
+        self._name = f"{shard:05d}-of-{num_shards:05d}"
+
+    def write(self, split: int, records: List[bytes], table: Optional[pa.Table]) -> None:
+        import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+        name = self._output.split_names[split]
+        if name not in self._writers:
+            uri = self._output.split_uris[split]
+            tf.io.gfile.makedirs(uri)
+            if self._output.parquet_schema is None:
+                path = f"{uri}/{write_split.DEFAULT_FILE_NAME}-{self._name}.gz"
+                self._writers[name] = tf.io.TFRecordWriter(
+                    path + ".tmp", options=tf.io.TFRecordOptions(
+                        compression_type="GZIP", compression_level=GZIP_LEVEL))
+            else:
+                import pyarrow.parquet as pq  # pylint: disable=g-import-not-at-top
+                path = f"{uri}/{PARQUET_FILE_PREFIX}-{self._name}.parquet"
+                # Written locally and copied at the end, so that gs:// and other TF
+                # filesystems work as they do for TFRecords.
+                self._files[name] = local = tempfile.mkstemp(suffix=".parquet")[1]
+                self._writers[name] = pq.ParquetWriter(local, self._output.parquet_schema)
+            self._paths[name] = path
+        if table is None:
+            for record in records:
+                self._writers[name].write(record)
+        else:
+            self._writers[name].write_table(table)
+        _counter("rows_written", name).inc(len(records))
+
+    def close(self) -> None:
+        import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+        for name, writer in self._writers.items():
+            writer.close()
+            if name in self._files:
+                tf.io.gfile.copy(self._files[name], self._paths[name] + ".tmp", overwrite=True)
+                os.remove(self._files[name])
+            tf.io.gfile.rename(self._paths[name] + ".tmp", self._paths[name], overwrite=True)
+
+
+class _EncodeAndWriteShard(beam.DoFn):
+    """One shard of a 🤗 split → tf.Examples (or Parquet rows) in files of each output split.
+
+    Writing in the DoFn, shard by shard, keeps memory flat and avoids Beam's per-row overhead:
+    rows never travel as Beam elements."""
 
     def __init__(self, plan: SplitPlan, output: OutputPlan):
         super().__init__()
@@ -123,31 +179,32 @@ class _EncodeShard(beam.DoFn):
 
         plan, output = self._plan, self._output
         rows_read = _counter("rows_read", plan.split)
-        for table in _tables(plan, shard):
-            rows_read.inc(table.num_rows)
-            table = encode_class_labels(table, plan.labels_to_encode)
-            for batch in table.to_batches():
-                examples = arrow_to_examples.to_example_batch(batch, plan.features)
-                serialized = example_coder.RecordBatchToExamples(examples)
-                if output.buckets:
-                    splits = [_bucket_of(s, output) for s in serialized]
-                else:
-                    splits = [0] * len(serialized)
-                if output.parquet_schema is None:
-                    for split, record in zip(splits, serialized):
-                        yield beam.pvalue.TaggedOutput(output.split_names[split], record)
-                    continue
-                table_out = pa.Table.from_batches([examples]).cast(output.parquet_schema)
-                for index, name in enumerate(output.split_names):
-                    rows = [i for i, split in enumerate(splits) if split == index]
-                    if rows:
-                        yield beam.pvalue.TaggedOutput(name, table_out.take(rows))
+        writer = _ShardWriter(output, shard, plan.num_shards)
+        try:
+            for table in _tables(plan, shard):
+                rows_read.inc(table.num_rows)
+                table = encode_class_labels(table, plan.labels_to_encode)
+                for batch in table.to_batches():
+                    examples = arrow_to_examples.to_example_batch(batch, plan.features)
+                    serialized = example_coder.RecordBatchToExamples(examples)
+                    if not output.buckets:
+                        writer.write(0, serialized, self._as_table(examples))
+                        continue
+                    splits = np.array([_bucket_of(s, output) for s in serialized])
+                    for index in range(len(output.split_names)):
+                        rows = np.flatnonzero(splits == index)
+                        if len(rows):
+                            writer.write(index, [serialized[i] for i in rows],
+                                         self._as_table(examples, rows))
+        finally:
+            writer.close()
+        yield shard
 
-
-def _count_written(payload, split_name: str):
-    _counter("rows_written", split_name).inc(
-        payload.num_rows if isinstance(payload, pa.Table) else 1)
-    return payload
+    def _as_table(self, examples: pa.RecordBatch, rows=None) -> Optional[pa.Table]:
+        if self._output.parquet_schema is None:
+            return None
+        table = pa.Table.from_batches([examples]).cast(self._output.parquet_schema)
+        return table if rows is None else table.take(pa.array(rows))
 
 
 def _json_property(exec_properties: Dict[str, Any], key: str):
@@ -274,6 +331,9 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         replaced_lines = self._report_invalid_utf8(source)
 
         split_names = example_gen_utils.generate_output_split_names(input_config, output_config)
+        examples = output_dict["examples"]
+        for artifact in examples:
+            artifact.split_names = artifact_utils.encode_split_names(split_names)
         plans, outputs = {}, {}
         for index, split in enumerate(input_config.splits):
             dataset = datasets_by_split[split.pattern]
@@ -290,27 +350,22 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             sample = arrow_to_examples.to_example_batch(encode_class_labels(
                 _first_rows(dataset, source.streaming, split.pattern), to_encode).combine_chunks()
                 .to_batches()[0], features)
+            names = split_names if hashed else [split_names[index]]
             outputs[split.pattern] = OutputPlan(
-                split_names=split_names if hashed else [split_names[index]],
+                split_names=names,
+                split_uris=[artifact_utils.get_split_uri(examples, n) for n in names],
                 buckets=list(_cumulative(s.hash_buckets for s in output_config.split_config.splits))
                 if hashed else None,
                 partition_feature_name=output_config.split_config.partition_feature_name or None,
                 parquet_schema=sample.schema if parquet else None)
 
-        examples = output_dict["examples"]
-        for artifact in examples:
-            artifact.split_names = artifact_utils.encode_split_names(split_names)
         with self._make_beam_pipeline() as pipeline:
             for pattern, plan in plans.items():
-                output = outputs[pattern]
-                encoded = (pipeline
-                           | f"Shards[{pattern}]" >> beam.Create(range(plan.num_shards))
-                           | f"Reshuffle[{pattern}]" >> beam.Reshuffle()
-                           | f"Encode[{pattern}]" >> beam.ParDo(
-                               _EncodeShard(plan, output)).with_outputs(*output.split_names))
-                for name in output.split_names:
-                    self._write(encoded[name], name, artifact_utils.get_split_uri(examples, name),
-                                output.parquet_schema)
+                _ = (pipeline
+                     | f"Shards[{pattern}]" >> beam.Create(range(plan.num_shards))
+                     | f"Reshuffle[{pattern}]" >> beam.Reshuffle()
+                     | f"EncodeAndWrite[{pattern}]" >> beam.ParDo(
+                         _EncodeAndWriteShard(plan, outputs[pattern])))
         rows_read = self._counts(pipeline.result, "rows_read", list(plans))
         row_counts = self._counts(pipeline.result, "rows_written", split_names)
         self._check_no_row_lost(plans, rows_read, row_counts, source.path)
@@ -325,16 +380,6 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             if replaced_lines is not None:
                 artifact.set_int_custom_property(INVALID_UTF8_PROPERTY, replaced_lines)
         logging.info("HFDatasetExampleGen read %s rows and wrote %s.", rows_read, row_counts)
-
-    @staticmethod
-    def _write(records, split_name: str, uri: str, parquet_schema: Optional[pa.Schema]):
-        counted = records | f"Count[{split_name}]" >> beam.Map(_count_written, split_name)
-        if parquet_schema is None:
-            return counted | f"WriteSplit[{split_name}]" >> write_split.WriteSplit(
-                uri, example_gen_pb2.FORMAT_TFRECORDS_GZIP)
-        return counted | f"WriteParquet[{split_name}]" >> beam.io.WriteToParquetBatched(
-            f"{uri}/{PARQUET_FILE_PREFIX}", parquet_schema, codec="snappy",
-            file_name_suffix=".parquet")
 
     @staticmethod
     def _report_invalid_utf8(source: dataset_source.DatasetSource) -> Optional[int]:
