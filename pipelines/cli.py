@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--label-column", default="label")
     run.add_argument("--splits", default=None,
                      help="HF_SPLIT=TFX_SPLIT,... (default: hash-split 'train' 2:1)")
+    run.add_argument("--invalid-utf8", choices=["error", "replace"], default="error",
+                     help="bytes that are not UTF-8 in csv/json/txt files: stop, or read as U+FFFD")
     _add_training_flags(run, train_steps=100)
 
     predict = commands.add_parser("predict", help="label texts with an exported or pushed model")
@@ -127,7 +129,8 @@ def _run(args) -> None:
     summary = local_runner.run_text_classification(
         output, dataset=args.dataset, checkpoint=args.checkpoint,
         text_feature=args.text_column, label_feature=args.label_column,
-        splits=_splits(args.splits), config_name=args.dataset_config, **_training_kwargs(args))
+        splits=_splits(args.splits), config_name=args.dataset_config,
+        invalid_utf8=args.invalid_utf8, **_training_kwargs(args))
     _finish(summary, output, args.max_length)
 
 

@@ -55,6 +55,7 @@ def create_pipeline(
     label_feature: str = "label",
     splits: Optional[Mapping[str, str]] = None,
     config_name: Optional[str] = None,
+    invalid_utf8: str = "error",
     max_length: int = 128,
     batch_size: int = 16,
     learning_rate: float = 5e-5,
@@ -70,7 +71,8 @@ def create_pipeline(
 
     `splits` maps 🤗 split names to TFX ones (default: hash-partition the "train" split 2:1
     into train and eval). The label column is written as class ids with its names recorded;
-    string labels are class-encoded. `metadata_path` is a SQLite MLMD file for local runs
+    string labels are class-encoded. `invalid_utf8="replace"` reads bad bytes in csv/json/txt
+    files as U+FFFD instead of stopping (see HFDatasetExampleGen). `metadata_path` is a SQLite MLMD file for local runs
     (None when an orchestrator such as Vertex provides MLMD). `validate=False` skips the local
     checks of dataset and checkpoint paths (for compiling a pipeline that runs elsewhere).
     """
@@ -82,7 +84,8 @@ def create_pipeline(
 
     example_gen = HFDatasetExampleGen(
         dataset=dataset, config_name=config_name, splits=splits,
-        columns=[text_feature, label_feature], class_label_columns=[label_feature])
+        columns=[text_feature, label_feature], class_label_columns=[label_feature],
+        invalid_utf8=invalid_utf8)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
     example_validator = tfx.components.ExampleValidator(

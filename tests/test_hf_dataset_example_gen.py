@@ -292,3 +292,75 @@ def test_image_and_audio_columns_are_encoded_bytes(tmp_path):
     assert Image.open(io.BytesIO(_values(rows[True], "image")[0])).size == (2, 2)
     assert _values(rows[True], "audio") == [wav.read_bytes()]
     assert _values(rows[False], "audio") in (None, [])
+
+
+OFFLINE_HUB_SCRIPT = """
+import json, sys
+from tfx.types import standard_artifacts
+from tfx.utils import proto_utils
+from tfx_hf.components.hf_dataset_example_gen import executor
+from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
+spec = HFDatasetExampleGen(dataset="acme/tiny-news", splits={"train": "train", "test": "eval"})
+props = {k: proto_utils.proto_to_json(v) if hasattr(v, "DESCRIPTOR") else v
+         for k, v in spec.exec_properties.items()}
+examples = standard_artifacts.Examples()
+examples.uri = sys.argv[1]
+executor.Executor().Do({}, {"examples": [examples]}, props)
+print(json.dumps(examples.get_json_value_custom_property("row_counts")))
+"""
+
+CACHE_HUB_DATASET = """
+import sys, datasets
+from datasets.packaged_modules.parquet.parquet import Parquet
+for split, rows in (("train", 5), ("test", 2)):
+    datasets.Dataset.from_dict({"text": ["x"] * rows}).to_parquet(f"{sys.argv[1]}/{split}.parquet")
+# What `load_dataset("acme/tiny-news")` leaves in the cache after a download.
+Parquet(dataset_name="tiny-news", repo_id="acme/tiny-news", hash="0123abcd",
+        data_files={s: f"{sys.argv[1]}/{s}.parquet" for s in ("train", "test")}
+        ).download_and_prepare()
+"""
+
+
+def test_hub_id_in_the_datasets_cache_works_offline(tmp_path):
+    env = dict(os.environ, HF_DATASETS_CACHE=str(tmp_path / "cache"))
+    subprocess.run([sys.executable, "-c", CACHE_HUB_DATASET, str(tmp_path)], env=env,
+                   check=True, capture_output=True)
+    env.update(HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1")
+    result = subprocess.run([sys.executable, "-c", OFFLINE_HUB_SCRIPT, str(tmp_path / "ex")],
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"train": 5, "eval": 2}
+
+
+def test_single_saved_dataset_is_the_train_split(tmp_path):
+    path = str(tmp_path / "single")
+    datasets.Dataset.from_dict({"text": ["a", "b", "c"]}).save_to_disk(path)
+    _, out = _run(tmp_path, path)  # default: hash-partition "train" into train/eval
+    assert sum(len(v) for v in out.values()) == 3
+    with pytest.raises(DatasetInputError, match="single Dataset"):
+        _run(tmp_path / "x", path, splits={"test": "eval"})
+
+
+def test_dataset_scripts_do_not_run_unless_trusted(tmp_path):
+    folder = tmp_path / "scripted"
+    folder.mkdir()
+    marker = tmp_path / "script_ran"
+    (folder / "scripted.py").write_text(f"""
+import datasets
+open({str(marker)!r}, "w").write("ran")
+
+class Scripted(datasets.GeneratorBasedBuilder):
+    def _info(self):
+        return datasets.DatasetInfo(features=datasets.Features({{"text": datasets.Value("string")}}))
+    def _split_generators(self, dl_manager):
+        return [datasets.SplitGenerator(name="train")]
+    def _generate_examples(self):
+        yield 0, {{"text": "from a script"}}
+""")
+    with pytest.raises(Exception, match="trust_remote_code"):
+        _run(tmp_path, str(folder), splits={"train": "train"})
+    assert not marker.exists()
+    _, out = _run(tmp_path / "trusted", str(folder), splits={"train": "train"},
+                  trust_remote_code=True)
+    assert [_values(e, "text") for e in out["train"]] == [[b"from a script"]]
+    assert marker.exists()

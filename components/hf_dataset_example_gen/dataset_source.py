@@ -140,12 +140,12 @@ def load_split(source_json: str, split: str):
     builder = _file_builder(path)
     data_files = json.loads(source.data_files) if source.data_files else None
     kwargs = dict(name=source.config_name, revision=source.revision, data_dir=source.data_dir,
-                  data_files=data_files, split=split, streaming=source.streaming)
+                  data_files=data_files, split=split, streaming=source.streaming,
+                  # Always explicit: `datasets` 2.x runs dataset scripts when left unset.
+                  trust_remote_code=source.trust_remote_code)
     if builder:  # a single data file: it is the train split
         kwargs.update(data_files={"train": path})
         path = builder
-    if source.trust_remote_code:
-        kwargs["trust_remote_code"] = True
     if source.invalid_utf8 == "replace" and _decodes_text(source, builder):
         kwargs["encoding_errors"] = "replace"
     try:
