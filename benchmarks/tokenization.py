@@ -3,7 +3,7 @@
 
 Both sides run in this one process on the same texts, best of `--repeats` runs each.
 Final line: JSON with both timings, ids parity and `tokenize_speed_ratio` (🤗 time / ours).
-    .venv/bin/python benchmarks/tokenizer.py [--max-length 128] [--batch-size 256]
+    .venv/bin/python benchmarks/tokenization.py [--max-length 128] [--batch-size 256]
 """
 import argparse
 import json
