@@ -10,7 +10,7 @@ from tfx import v1 as tfx
 
 from tfx_hf.components.hf_dataset_example_gen import dataset_source
 from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
-from tfx_hf.components.text_classification.config import TextClassificationConfig
+from tfx_hf.components.task.config import TaskConfig
 from tfx_hf.components.tokenization.tokenizer_files import is_local_path, read_wordpiece_config
 from tfx_hf.components.trainer.checkpoint import check_local_checkpoint
 from tfx_hf.components.trainer.component import HFTrainer
@@ -78,7 +78,7 @@ def create_pipeline(
     """
     if validate:
         validate_inputs(dataset, checkpoint)
-    config = TextClassificationConfig(
+    config = TaskConfig(
         checkpoint=checkpoint, text_feature=text_feature, label_feature=label_feature,
         max_length=max_length, batch_size=batch_size, learning_rate=learning_rate)
 

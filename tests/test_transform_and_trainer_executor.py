@@ -10,7 +10,7 @@ from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 from tfx.types import standard_artifacts
 from transformers import AutoTokenizer
 
-from tfx_hf.components.text_classification import TextClassificationConfig
+from tfx_hf.components.task import TaskConfig
 from tfx_hf.components.trainer import executor as trainer_executor
 from tfx_hf.components.transform.preprocessing import LABEL_VOCABULARY, preprocessing_fn
 
@@ -31,7 +31,7 @@ def _transform(tmp_path, rows, label_dtype, config):
 def test_transform_tokenizes_like_the_checkpoint(tmp_path, tiny_checkpoint):
     texts = ["The striker scored a goal.", "Bank profit, market shares!", ""]
     rows = [{"text": [t.encode()], "label": [i]} for i, t in enumerate(texts)]
-    config = TextClassificationConfig(checkpoint=tiny_checkpoint, max_length=16)
+    config = TaskConfig(checkpoint=tiny_checkpoint, max_length=16)
     transformed = _transform(tmp_path, rows, tf.int64, config)
     reference = AutoTokenizer.from_pretrained(tiny_checkpoint)(
         texts, padding="max_length", truncation=True, max_length=16)
@@ -43,7 +43,7 @@ def test_transform_tokenizes_like_the_checkpoint(tmp_path, tiny_checkpoint):
 def test_string_labels_get_a_vocabulary(tmp_path, tiny_checkpoint):
     rows = [{"text": [b"a"], "label": [b"pos"]}, {"text": [b"b"], "label": [b"neg"]},
             {"text": [b"c"], "label": [b"pos"]}]
-    config = TextClassificationConfig(checkpoint=tiny_checkpoint, max_length=8)
+    config = TaskConfig(checkpoint=tiny_checkpoint, max_length=8)
     transformed = _transform(tmp_path, rows, tf.string, config)
     vocabulary = tft.TFTransformOutput(str(tmp_path / "transform_graph")).vocabulary_by_name(
         LABEL_VOCABULARY)
@@ -59,7 +59,7 @@ def test_trainer_executor_passes_label_names_from_examples(tmp_path):
     model.uri = str(tmp_path / "model")
     model_run = standard_artifacts.ModelRun()
     model_run.uri = str(tmp_path / "model_run")
-    config = TextClassificationConfig(checkpoint="unused", label_feature="topic")
+    config = TaskConfig(checkpoint="unused", label_feature="topic")
     exec_properties = {"train_args": '{"num_steps": 3}', "eval_args": '{"num_steps": 1}',
                        "custom_config": __import__("json").dumps(config.to_custom_config())}
     fn_args = trainer_executor.Executor()._GetFnArgs(  # pylint: disable=protected-access

@@ -1,8 +1,9 @@
 """export_serving_model: a 🤗 TF model and its transform graph as one SavedModel.
 
 Signatures:
-- `serving_default`: raw `[batch]` strings, one input per text feature → `label` (class name),
-  `label_id` and `probabilities`.
+- `serving_default`: raw `[batch]` strings, one input per text feature → for single-label
+  classification `label` (class name), `label_id` and `probabilities`; for multi-label
+  classification `scores` (a sigmoid per class); for regression `scores` (the value).
 - `serving_tf_example`: serialized tf.Examples → the same outputs (for TFMA, BulkInferrer).
 - `transform_features`: serialized tf.Examples → the transformed features.
 
@@ -28,11 +29,13 @@ def model_inputs(transformed: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
 class _ServingModule(tf.Module):
 
     def __init__(self, model, tf_transform_output: tft.TFTransformOutput,
-                 text_features: Sequence[str], label_feature: str, label_names: List[str]):
+                 text_features: Sequence[str], label_feature: str, label_names: List[str],
+                 task: str):
         super().__init__()
         self.model = model
+        self._task = task
         self.tft_layer = tf_transform_output.transform_features_layer()
-        self._label_names = tf.constant(label_names)
+        self._label_names = tf.constant(label_names or [""], tf.string)
         self._text_features = list(text_features)
         raw_spec = tf_transform_output.raw_feature_spec()
         raw_spec.pop(label_feature, None)
@@ -40,8 +43,12 @@ class _ServingModule(tf.Module):
 
     def _predict(self, raw_features: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
         transformed = self.tft_layer(raw_features)
-        logits = self.model(model_inputs(transformed), training=False).logits
-        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+        logits = tf.cast(self.model(model_inputs(transformed), training=False).logits, tf.float32)
+        if self._task == "multi_label_classification":
+            return {"scores": tf.sigmoid(logits)}
+        if self._task == "regression":
+            return {"scores": logits[:, 0]}
+        probabilities = tf.nn.softmax(logits, axis=-1)
         label_id = tf.argmax(probabilities, axis=-1)
         return {"label": tf.gather(self._label_names, label_id), "label_id": label_id,
                 "probabilities": probabilities}
@@ -75,16 +82,17 @@ class _ServingModule(tf.Module):
 
 def export_serving_model(model, tf_transform_output: tft.TFTransformOutput, export_dir: str,
                          text_features: Sequence[str], label_feature: str,
-                         label_names: List[str]) -> str:
+                         label_names: List[str], task: str = "single_label_classification") -> str:
     """Saves `model` with the transform graph and string-in signatures to `export_dir`."""
     module = _ServingModule(model, tf_transform_output, text_features, label_feature,
-                            label_names)
+                            label_names, task)
     tf.saved_model.save(module, export_dir, signatures=module.signatures())
     extra = os.path.join(export_dir, "assets.extra")
     tf.io.gfile.makedirs(extra)
     with tf.io.gfile.GFile(os.path.join(extra, "requirements.txt"), "w") as f:
         f.write(f"tensorflow=={tf.__version__}\ntensorflow-text=={tensorflow_text.__version__}\n")
     with tf.io.gfile.GFile(os.path.join(extra, "model_info.json"), "w") as f:
-        json.dump({"text_features": list(text_features), "label_names": list(label_names),
+        json.dump({"task": task, "text_features": list(text_features),
+                   "label_names": list(label_names),
                    "tensorflow_text_version": tensorflow_text.__version__}, f, indent=2)
     return export_dir

@@ -223,8 +223,14 @@ def _class_label_names(datasets_by_split: Dict[str, Any], label_columns: List[st
     import datasets  # pylint: disable=g-import-not-at-top
 
     first = next(iter(datasets_by_split.values()))
-    names = {c: list(f.names) for c, f in first.features.items()
-             if isinstance(f, datasets.ClassLabel)}
+    names = {}
+    for column, feature in first.features.items():
+        if isinstance(feature, datasets.Sequence):  # e.g. multi-label: a list of class ids
+            feature = feature.feature
+        elif isinstance(feature, list) and len(feature) == 1:
+            feature = feature[0]
+        if isinstance(feature, datasets.ClassLabel):
+            names[column] = list(feature.names)
     to_encode = {}
     for column in label_columns:
         feature = first.features.get(column)

@@ -32,17 +32,23 @@ def check_local_checkpoint(path: str, allow_pickle: bool = False) -> None:
                           f"{', '.join(SAFE_WEIGHTS)}).")
 
 
-def load_sequence_classifier(checkpoint: str, label_names, allow_pickle: bool = False):
-    """`TFAutoModelForSequenceClassification.from_pretrained` with our safety rules."""
+def load_sequence_classifier(checkpoint: str, label_names, task: str,
+                             allow_pickle: bool = False):
+    """`TFAutoModelForSequenceClassification.from_pretrained` for `task` (🤗's problem_type:
+    single_label_classification, multi_label_classification or regression), with our safety
+    rules. Regression has one output and no label names."""
     from transformers import TFAutoModelForSequenceClassification  # pylint: disable=g-import-not-at-top
 
     if is_local_path(checkpoint):
         check_local_checkpoint(checkpoint, allow_pickle)
+    labels = {} if task == "regression" else dict(
+        id2label=dict(enumerate(label_names)),
+        label2id={name: i for i, name in enumerate(label_names)})
     return TFAutoModelForSequenceClassification.from_pretrained(
         checkpoint,
-        num_labels=len(label_names),
-        id2label=dict(enumerate(label_names)),
-        label2id={name: i for i, name in enumerate(label_names)},
+        num_labels=1 if task == "regression" else len(label_names),
+        problem_type=task,
+        **labels,
         trust_remote_code=False,
         # A checkpoint that already has a classification head for other labels gets a new one.
         ignore_mismatched_sizes=True,

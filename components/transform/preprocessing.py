@@ -1,6 +1,6 @@
 """The `preprocessing_fn` for the standard Transform component (give it by import path:
 `preprocessing_fn="tfx_hf.components.transform.preprocessing.preprocessing_fn"` with
-`custom_config=TextClassificationConfig(...).to_custom_config()`).
+`custom_config=TaskConfig(...).to_custom_config()`).
 
 The checkpoint's tokenizer is built into the transform graph, so training (which applies this
 graph to raw examples) and the exported serving model tokenize with the very same ops.
@@ -10,7 +10,7 @@ from typing import Any, Dict
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from tfx_hf.components.text_classification.config import LABEL_ID_FEATURE, TextClassificationConfig
+from tfx_hf.components.task.config import LABEL_ID_FEATURE, MULTI_LABEL, REGRESSION, TaskConfig
 from tfx_hf.components.tokenization import InGraphTokenizer
 
 LABEL_VOCABULARY = "label_vocabulary"  # for string labels not already class ids
@@ -27,19 +27,32 @@ def _dense_column(tensor, default_value) -> tf.Tensor:
     return tf.reshape(tensor, [-1])
 
 
+def _label(label, task: str):
+    """The label as training wants it: a class id, the class ids (multi-label), or a float."""
+    if task == MULTI_LABEL:  # a list per row: kept as a sparse list, multi-hot in the Trainer
+        if not isinstance(label, tf.sparse.SparseTensor):
+            label = tf.sparse.from_dense(label) if isinstance(label, tf.Tensor) \
+                else label.to_sparse()
+        return tf.sparse.SparseTensor(label.indices, tf.cast(label.values, tf.int64),
+                                      label.dense_shape)
+    if task == REGRESSION:
+        return _dense_column(tf.cast(label, tf.float32), float("nan"))
+    if label.dtype == tf.string:
+        return tft.compute_and_apply_vocabulary(_dense_column(label, ""),
+                                                vocab_filename=LABEL_VOCABULARY)
+    return _dense_column(tf.cast(label, tf.int64), -1)
+
+
 def preprocessing_fn(inputs: Dict[str, Any], custom_config: Dict[str, Any]) -> Dict[str, Any]:
-    config = TextClassificationConfig.from_custom_config(custom_config)
-    if config.text_feature not in inputs:
-        raise ValueError(f"Text feature {config.text_feature!r} is not in the examples; "
-                         f"features: {sorted(inputs)}.")
+    config = TaskConfig.from_custom_config(custom_config)
+    for feature in config.text_features:
+        if feature not in inputs:
+            raise ValueError(f"Text feature {feature!r} is not in the examples; features: "
+                             f"{sorted(inputs)}.")
     tokenizer = InGraphTokenizer.from_pretrained(
         config.checkpoint, max_length=config.max_length, padding="max_length")
-    outputs = dict(tokenizer(_dense_column(inputs[config.text_feature], "")))
+    texts = [_dense_column(inputs[f], "") for f in config.text_features]
+    outputs = dict(tokenizer(*texts))
     if config.label_feature in inputs:
-        label = inputs[config.label_feature]
-        if label.dtype == tf.string:
-            outputs[LABEL_ID_FEATURE] = tft.compute_and_apply_vocabulary(
-                _dense_column(label, ""), vocab_filename=LABEL_VOCABULARY)
-        else:
-            outputs[LABEL_ID_FEATURE] = _dense_column(tf.cast(label, tf.int64), -1)
+        outputs[LABEL_ID_FEATURE] = _label(inputs[config.label_feature], config.task)
     return outputs

@@ -1,0 +1,58 @@
+"""Batches padded to a few fixed lengths chosen from the data, instead of to `max_length`.
+
+Short texts padded to `max_length` spend most of the compute on padding; padding each batch to
+its own longest row gives XLA a new shape (and a recompilation) for almost every batch. A small
+set of bucket lengths, taken from quantiles of the training data's lengths, does both jobs: a
+bounded number of compiled shapes, and little padding.
+"""
+import math
+from typing import Dict, List, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+SEQUENCE_FEATURES = ("input_ids", "attention_mask", "token_type_ids")
+LENGTH_MULTIPLE = 8  # accelerators like lengths that are multiples of 8
+
+
+def choose_bucket_lengths(lengths: Sequence[int], max_length: int, num_buckets: int) -> List[int]:
+    """Up to `num_buckets` lengths: quantiles of `lengths` rounded up to a multiple of 8, the
+    last one `max_length`, so every row fits one bucket."""
+    if num_buckets < 1:
+        raise ValueError(f"num_buckets={num_buckets}: need at least 1.")
+    quantiles = np.quantile(np.asarray(lengths), np.linspace(0, 1, num_buckets + 1)[1:-1]) \
+        if len(lengths) else []
+    rounded = {min(max_length, int(math.ceil(q / LENGTH_MULTIPLE) * LENGTH_MULTIPLE))
+               for q in quantiles}
+    return sorted({length for length in rounded if length > 0} | {max_length})
+
+
+def row_lengths(features: Dict[str, tf.Tensor]) -> tf.Tensor:
+    """Real (non-padding) tokens per row of padded model inputs."""
+    return tf.reduce_sum(tf.cast(features["attention_mask"], tf.int32), axis=-1)
+
+
+def bucketed_batches(rows: tf.data.Dataset, bucket_lengths: List[int], batch_size: int,
+                     pad_id: int) -> tf.data.Dataset:
+    """(features, label) rows padded to max_length → batches of `batch_size` rows padded to the
+    smallest bucket length that holds them. Every batch is full (static batch dimension)."""
+
+    def trim(features, label):
+        length = row_lengths(features)
+        return {k: (v[:length] if k in SEQUENCE_FEATURES else v)
+                for k, v in features.items()}, label
+
+    def element_length(features, label):
+        return tf.shape(features["input_ids"])[0]
+
+    padding_values = ({k: tf.constant(pad_id if k == "input_ids" else 0, dtype=spec.dtype)
+                       for k, spec in rows.element_spec[0].items()},
+                      tf.constant(0, dtype=rows.element_spec[1].dtype))
+    return rows.map(trim, num_parallel_calls=tf.data.AUTOTUNE).bucket_by_sequence_length(
+        element_length,
+        # Bucket i holds lengths < bucket_lengths[i] + 1 and pads to exactly bucket_lengths[i].
+        bucket_boundaries=[length + 1 for length in bucket_lengths],
+        bucket_batch_sizes=[batch_size] * (len(bucket_lengths) + 1),
+        padding_values=padding_values,
+        pad_to_bucket_boundary=True,
+        drop_remainder=True)

@@ -1,0 +1,122 @@
+"""Each task trains through the real Trainer executor (after the real ExampleGen, StatisticsGen,
+SchemaGen and Transform executors) to a loss clearly below its starting loss, and exports a
+string-serving model with the task's outputs."""
+import os
+import random
+
+import datasets
+import numpy as np
+import pytest
+import tensorflow as tf
+from transformers import AutoTokenizer, TFAutoModelForSequenceClassification
+
+import trainer_harness
+from conftest import COMMON, TOPICS
+from tfx_hf.components.task import TaskConfig
+from tfx_hf.components.trainer.checkpoint import load_sequence_classifier
+
+pytestmark = pytest.mark.slow
+TOPIC_NAMES = list(TOPICS)
+
+
+def _multi_label_rows(n, seed):
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        topics = sorted(rng.sample(range(3), rng.choice([1, 2])))
+        words = [w for t in topics for w in rng.choices(TOPICS[TOPIC_NAMES[t]], k=4)]
+        words += rng.choices(COMMON, k=3)
+        rng.shuffle(words)
+        rows.append({"text": " ".join(words), "label": topics})
+    return rows
+
+
+def _regression_rows(n, seed):
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        sport = rng.randint(0, 8)
+        words = rng.choices(TOPICS["sport"], k=sport) + rng.choices(TOPICS["tech"], k=8 - sport)
+        rng.shuffle(words)
+        rows.append({"text": " ".join(words), "label": sport / 8})
+    return rows
+
+
+def _dataset(tmp_path, rows_fn, features):
+    path = str(tmp_path / "dataset")
+    datasets.DatasetDict({
+        "train": datasets.Dataset.from_list(rows_fn(120, 0), features=features),
+        "test": datasets.Dataset.from_list(rows_fn(24, 1), features=features),
+    }).save_to_disk(path)
+    return path
+
+
+def _hf_loss(model, tokenizer, rows, task, num_labels):
+    texts = [r["text"] for r in rows]
+    if task == "multi_label_classification":
+        labels = np.zeros((len(rows), num_labels), np.float32)
+        for i, r in enumerate(rows):
+            labels[i, r["label"]] = 1.0
+    else:
+        labels = np.array([r["label"] for r in rows],
+                          np.float32 if task == "regression" else np.int64)
+    inputs = tokenizer(texts, padding="max_length", truncation=True, max_length=32,
+                       return_tensors="tf")
+    logits = model(**inputs).logits
+    if task == "multi_label_classification":  # 🤗 TF models have no multi-label loss
+        return float(tf.keras.losses.BinaryCrossentropy(from_logits=True)(labels, logits))
+    if task == "regression":
+        return float(tf.keras.losses.MeanSquaredError()(labels, logits[:, 0]))
+    return float(tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits))
+
+
+TASKS = {
+    "single_label_classification": (
+        lambda n, seed: [{"text": r["text"], "label": r["label"]} for r in
+                         __import__("conftest").make_texts(n // 3, seed)],
+        datasets.Features({"text": datasets.Value("string"),
+                           "label": datasets.ClassLabel(names=TOPIC_NAMES)})),
+    "multi_label_classification": (
+        _multi_label_rows,
+        datasets.Features({"text": datasets.Value("string"),
+                           "label": datasets.Sequence(datasets.ClassLabel(names=TOPIC_NAMES))})),
+    "regression": (
+        _regression_rows,
+        datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("float32")})),
+}
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_task_trains_and_serves(tmp_path, tiny_checkpoint, task):
+    rows_fn, features = TASKS[task]
+    config = TaskConfig(checkpoint=tiny_checkpoint, task=task, max_length=32, batch_size=8,
+                        learning_rate=3e-3, num_buckets=3)
+    examples, transform_graph = trainer_harness.prepare(
+        str(tmp_path), _dataset(tmp_path, rows_fn, features), config,
+        splits={"train": "train", "test": "eval"})
+    model, model_run = trainer_harness.train(str(tmp_path), examples, transform_graph, config,
+                                             train_steps=120)
+
+    rows = rows_fn(48, 2)  # texts not seen in training
+    tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    num_labels = 0 if task == "regression" else 3
+    tf.keras.utils.set_random_seed(config.seed)
+    start = load_sequence_classifier(tiny_checkpoint, TOPIC_NAMES, task=task)
+    trained = TFAutoModelForSequenceClassification.from_pretrained(
+        os.path.join(model.uri, "Format-HF"))
+    assert trained.config.problem_type == task
+    start_loss = _hf_loss(start, tokenizer, rows, task, num_labels)
+    final_loss = _hf_loss(trained, tokenizer, rows, task, num_labels)
+    assert final_loss < 0.6 * start_loss, (start_loss, final_loss)
+
+    serving = tf.saved_model.load(os.path.join(model.uri, "Format-Serving"))
+    out = serving.signatures["serving_default"](text=tf.constant([r["text"] for r in rows[:4]]))
+    if task == "single_label_classification":
+        assert out["probabilities"].shape == (4, 3)
+        assert set(out["label"].numpy()) <= {n.encode() for n in TOPIC_NAMES}
+    elif task == "multi_label_classification":
+        assert out["scores"].shape == (4, 3)
+        assert np.all((out["scores"].numpy() >= 0) & (out["scores"].numpy() <= 1))
+    else:
+        assert out["scores"].shape == (4,)
+    assert tf.io.gfile.glob(os.path.join(model_run.uri, "train", "events.out.tfevents*"))
