@@ -2,7 +2,8 @@
 (Rust) tokenizer's batch call, with identical ids, on the BBC News corpus.
 
 Both sides run in this one process on the same texts, best of `--repeats` runs each.
-Final line: JSON with both timings, ids parity and `tokenize_speed_ratio` (🤗 time / ours).
+Both sides use the same options (padding="max_length", truncation=True, max_length).
+Final line: JSON with both timings and MB/s, ids parity (rows exactly equal) and `tokenize_speed_ratio` (🤗 time / ours).
     .venv/bin/python benchmarks/tokenization.py [--max-length 128] [--batch-size 256]
 """
 import argparse
@@ -52,10 +53,14 @@ def main():
     reference_seconds, expected = _best_of(args.repeats, run_reference)
     ours_seconds, got = _best_of(args.repeats, run_ours)
     identical = int(sum((e == g).all(axis=1).sum() for e, g in zip(expected, got)))
+    megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     print(json.dumps({
-        "texts": len(texts), "max_length": args.max_length, "batch_size": args.batch_size,
+        "texts": len(texts), "megabytes": round(megabytes, 3), "max_length": args.max_length,
+        "batch_size": args.batch_size, "padding": "max_length", "truncation": True,
         "hf_fast_seconds": round(reference_seconds, 4),
         "in_graph_seconds": round(ours_seconds, 4),
+        "hf_fast_mb_per_s": round(megabytes / reference_seconds, 2),
+        "in_graph_mb_per_s": round(megabytes / ours_seconds, 2),
         "identical_rows": identical, "rows": int(sum(len(e) for e in expected)),
         "tokenize_speed_ratio": round(reference_seconds / ours_seconds, 2),
     }))

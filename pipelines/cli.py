@@ -169,6 +169,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     from tfx_hf.pipelines import errors  # pylint: disable=g-import-not-at-top
 
     args = _parser().parse_args(argv)
+    if args.command in ("demo", "run"):
+        from absl import logging  # pylint: disable=g-import-not-at-top
+        logging.set_verbosity(logging.INFO)  # TFX's and the training progress lines
     try:
         {"demo": _demo, "run": _run, "predict": _predict, "compile": _compile}[args.command](args)
     except (UsageError,) + errors.INPUT_ERRORS as e:

@@ -27,6 +27,20 @@ class WordPieceConfig:
     handle_chinese_chars: bool = True
     model_max_length: Optional[int] = None
     model_input_names: tuple = ("input_ids", "token_type_ids", "attention_mask")
+    # The post-processor as templates: ("A"|"B", type_id) for a sequence, or (ids, type_id)
+    # for a special token. None: BERT's [CLS] A [SEP] (B [SEP]), as 🤗 converts vocab.txt.
+    single_template: Optional[tuple] = None
+    pair_template: Optional[tuple] = None
+    # Added tokens matched in the raw text before normalization, as 🤗 does: (content, id).
+    added_tokens: tuple = ()
+
+    def templates(self):
+        """(single, pair) templates, defaulting to BERT's."""
+        if self.single_template is not None:
+            return self.single_template, self.pair_template
+        cls, sep = (self.token_id(self.cls_token),), (self.token_id(self.sep_token),)
+        return (((cls, 0), ("A", 0), (sep, 0)),
+                ((cls, 0), ("A", 0), (sep, 0), ("B", 1), (sep, 1)))
 
     def token_id(self, token: str) -> int:
         try:
@@ -51,6 +65,50 @@ def _vocab_by_id(token_to_id: Dict[str, int]) -> List[str]:
 def _read_json(path: str) -> dict:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def _templates(post_processor: Optional[dict]):
+    """(single, pair) templates of a TemplateProcessing or BertProcessing post-processor, or
+    (None, None) for the default."""
+    if not post_processor:
+        return None, None
+    kind = post_processor.get("type")
+    if kind == "TemplateProcessing":
+        specials = {name: tuple(spec["ids"])
+                    for name, spec in post_processor.get("special_tokens", {}).items()}
+
+        def template(pieces):
+            out = []
+            for piece in pieces:
+                if "Sequence" in piece:
+                    out.append((piece["Sequence"]["id"], piece["Sequence"].get("type_id", 0)))
+                else:
+                    token = piece["SpecialToken"]
+                    out.append((specials[token["id"]], token.get("type_id", 0)))
+            return tuple(out)
+        return template(post_processor["single"]), template(post_processor["pair"])
+    if kind == "BertProcessing":
+        (_, sep), (_, cls) = post_processor["sep"], post_processor["cls"]
+        cls, sep = (cls,), (sep,)
+        return (((cls, 0), ("A", 0), (sep, 0)),
+                ((cls, 0), ("A", 0), (sep, 0), ("B", 1), (sep, 1)))
+    raise TokenizerFilesError(
+        f"post_processor {kind!r} is not supported (TemplateProcessing and BertProcessing "
+        "are).")
+
+
+def _added_tokens(spec: dict) -> tuple:
+    """The added tokens 🤗 matches in the raw text (`normalized: false`). Tokens it would match
+    after normalization, or with lstrip/rstrip/single_word, are not supported in-graph."""
+    tokens = []
+    for token in spec.get("added_tokens") or []:
+        if token.get("normalized") or token.get("lstrip") or token.get("rstrip") or \
+                token.get("single_word"):
+            raise TokenizerFilesError(
+                f"added token {token.get('content')!r} has normalized/lstrip/rstrip/single_word "
+                "set; in-graph tokenization supports only raw-text added tokens.")
+        tokens.append((token["content"], token["id"]))
+    return tuple(tokens)
 
 
 def _special(config: dict, key: str, default: str) -> str:
@@ -104,6 +162,12 @@ def read_wordpiece_config(name_or_path: str) -> WordPieceConfig:
                 f"{tokenizer_json} describes a {model.get('type')!r} tokenizer; in-graph "
                 "tokenization supports WordPiece (BERT, DistilBERT, ELECTRA, MiniLM) so far.")
         vocab = _vocab_by_id(model["vocab"])
+        pre_tokenizer = spec.get("pre_tokenizer") or {}
+        if pre_tokenizer and pre_tokenizer.get("type") != "BertPreTokenizer":
+            raise TokenizerFilesError(
+                f"{tokenizer_json}: pre_tokenizer {pre_tokenizer.get('type')!r} is not "
+                "supported (BertPreTokenizer is).")
+        single, pair = _templates(spec.get("post_processor"))
         normalizer = spec.get("normalizer") or {}
         if normalizer and normalizer.get("type") != "BertNormalizer":
             raise TokenizerFilesError(
@@ -122,7 +186,9 @@ def read_wordpiece_config(name_or_path: str) -> WordPieceConfig:
             clean_text=normalizer.get("clean_text", True),
             handle_chinese_chars=normalizer.get("handle_chinese_chars", True),
             model_max_length=model_max_length,
-            model_input_names=tuple(names) if names else WordPieceConfig.model_input_names)
+            model_input_names=tuple(names) if names else WordPieceConfig.model_input_names,
+            single_template=single, pair_template=pair,
+            added_tokens=_added_tokens(spec))
     if os.path.isfile(vocab_txt):
         with open(vocab_txt, encoding="utf-8") as f:
             vocab = [line.rstrip("\n") for line in f]
@@ -136,7 +202,14 @@ def read_wordpiece_config(name_or_path: str) -> WordPieceConfig:
             strip_accents=tokenizer_config.get("strip_accents"),
             handle_chinese_chars=tokenizer_config.get("tokenize_chinese_chars", True),
             model_max_length=model_max_length,
-            model_input_names=tuple(names) if names else WordPieceConfig.model_input_names)
+            model_input_names=tuple(names) if names else WordPieceConfig.model_input_names,
+            # 🤗's vocab.txt conversion makes the special tokens raw-text added tokens.
+            added_tokens=tuple(
+                (token, vocab.index(token)) for token in dict.fromkeys(
+                    _special(tokenizer_config, key, default) for key, default in [
+                        ("pad_token", "[PAD]"), ("unk_token", "[UNK]"), ("cls_token", "[CLS]"),
+                        ("sep_token", "[SEP]"), ("mask_token", "[MASK]")])
+                if token in vocab))
     raise TokenizerFilesError(
         f"Checkpoint {checkpoint!r} has no tokenizer files: expected tokenizer.json or "
         "vocab.txt (with tokenizer_config.json). Save the tokenizer there with "

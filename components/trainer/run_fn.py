@@ -164,13 +164,13 @@ def run_fn(fn_args: FnArgs) -> None:
                       jit_compile=config.jit_compile, **({"loss": loss} if loss else {}))
 
     epochs = max(1, config.epochs)
-    callbacks = [
-        tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir),
-        ProgressLogger(max(1, fn_args.train_steps // 20), config.batch_size,
-                       fn_args.train_steps),
+    callbacks = [  # BackupAndRestore first: the others see the restored step
         tf.keras.callbacks.BackupAndRestore(
             config.backup_dir or os.path.join(fn_args.model_run_dir, "backup"),
             save_freq=config.backup_every_steps, delete_checkpoint=True),
+        tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir),
+        ProgressLogger(max(1, fn_args.train_steps // 20), config.batch_size,
+                       fn_args.train_steps),
     ]
     if config.early_stopping_patience is not None:
         callbacks.append(tf.keras.callbacks.EarlyStopping(

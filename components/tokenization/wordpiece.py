@@ -1,0 +1,181 @@
+"""🤗's BERT tokenization pipeline (BertNormalizer, BertPreTokenizer, WordPiece) as TF ops.
+
+Each step follows `tokenizers` (Rust) exactly, with per-code-point tables probed from it
+(`unicode_tables.py`) rather than ICU's or RE2's Unicode data, which differ from Rust's:
+  - clean_text drops NUL, U+FFFD and control/format/private-use chars, whitespace -> " ";
+  - handle_chinese_chars makes each CJK ideograph a word of its own;
+  - strip_accents is NFD then dropping nonspacing marks, done before lowercase (🤗's order);
+  - lowercase is Rust's char::to_lowercase: per code point, no casefolding ("ß" stays, "ς"
+    stays, "Σ" is always "σ"), and "İ" becomes "i̇" (two code points);
+  - words split on whitespace, each punctuation char a word of its own (ASCII punctuation,
+    including $+<=>^`|~, and Unicode P*);
+  - a word longer than max_input_chars_per_word CHARACTERS (not bytes) is one [UNK].
+The work runs on code points (int32); NFD and WordPiece are the only string-level ops.
+"""
+import re
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from tfx_hf.components.tokenization import unicode_tables as tables
+from tfx_hf.components.tokenization.make_unicode_tables import (
+    CJK, CLEAN_REMOVE, CLEAN_SPACE, NONSPACING_MARK, PUNCTUATION, WHITESPACE)
+from tfx_hf.components.tokenization.tokenizer_files import TokenizerFilesError, WordPieceConfig
+
+_NONCHARACTER = re.compile("[\ufdd0-\ufdef" + "".join(
+    chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17)) + "]")
+_FAST_PATH_TEXT = "[\\x{20}-\\x{7E}\\t\\n\\r£€]*"
+_CAPITAL_I_WITH_DOT = 0x130  # the one code point whose lowercase is two code points
+_COMBINING_DOT_ABOVE = 0x307
+
+
+def _flag_table() -> np.ndarray:
+    flags = np.zeros(0x110000, np.uint8)
+    for flag, ranges in tables.FLAG_RANGES.items():
+        for first, last in ranges:
+            flags[first:last + 1] |= flag
+    return flags
+
+
+def _lowercase_table() -> np.ndarray:
+    single = {cp: ord(low) for cp, low in tables.LOWERCASE.items() if len(low) == 1}
+    assert set(tables.LOWERCASE) - set(single) == {_CAPITAL_I_WITH_DOT}, "new multi-char lowercase"
+    table = np.arange(max(single) + 1, dtype=np.int32)
+    table[list(single)] = list(single.values())
+    table[_CAPITAL_I_WITH_DOT] = ord("i")
+    return table
+
+
+class _CodePoints:
+    """A batch of texts as flat code points with their row ids (a ragged tensor, unpacked)."""
+
+    def __init__(self, values, rows, nrows):
+        self.values, self.rows, self.nrows = values, rows, nrows
+
+    @classmethod
+    def decode(cls, text):
+        # Invalid UTF-8 becomes U+FFFD, as Python's bytes.decode(errors="replace") would give 🤗.
+        ragged = tf.strings.unicode_decode(text, "UTF-8", errors="replace",
+                                           replacement_char=0xFFFD)
+        return cls(ragged.values, ragged.value_rowids(), ragged.nrows())
+
+    def keep(self, mask):
+        return _CodePoints(tf.boolean_mask(self.values, mask), tf.boolean_mask(self.rows, mask),
+                           self.nrows)
+
+
+class BertWordPiece(tf.Module):
+    """Texts ([n] strings) to WordPiece ids ([n, (tokens)] int64), without special tokens."""
+
+    def __init__(self, config: WordPieceConfig, name=None):
+        super().__init__(name=name)
+        self.clean_text = config.clean_text
+        self.handle_chinese_chars = config.handle_chinese_chars
+        self.lowercase = config.lowercase
+        self.strip_accents = (config.lowercase if config.strip_accents is None
+                              else config.strip_accents)
+        self.max_chars = config.max_input_chars_per_word
+        self.unk_token = config.unk_token
+        config.token_id(config.unk_token)  # fails naming it when it is not in the vocabulary
+        if any(_NONCHARACTER.search(token) for token in config.vocab):
+            raise TokenizerFilesError("The vocabulary has a token with a Unicode noncharacter; "
+                                      "in-graph tokenization does not support that.")
+        self._flags = tf.constant(_flag_table())
+        self._lower = tf.constant(_lowercase_table())
+        try:
+            self._build_wordpiece(config)
+        except RuntimeError as e:  # tensorflow-text's limits, e.g. tokens over 256 bytes
+            raise TokenizerFilesError(f"tensorflow-text cannot build this vocabulary: {e}") from e
+
+    def _build_wordpiece(self, config: WordPieceConfig):
+        self._wordpiece = tf_text.FastWordpieceTokenizer(
+            vocab=list(config.vocab), suffix_indicator=config.continuing_subword_prefix,
+            # Words over max_chars characters are made [UNK] below; shorter ones have at most
+            # 4 bytes per character, so the byte limit never cuts in first.
+            max_bytes_per_word=4 * self.max_chars + 4, token_out_type=tf.int64,
+            unknown_token=config.unk_token, no_pretokenization=True,
+            support_detokenization=False)
+        # Only for texts where it agrees with 🤗 (see __call__): ASCII letters lowercase alike,
+        # there is nothing to strip or clean, and bytes are characters but for £ €.
+        self._fast_bert = tf_text.FastBertTokenizer(
+            vocab=list(config.vocab), suffix_indicator=config.continuing_subword_prefix,
+            max_bytes_per_word=self.max_chars, token_out_type=tf.int64,
+            unknown_token=config.unk_token, lower_case_nfd_strip_accents=config.lowercase)
+
+    def _flags_of(self, values):
+        return tf.cast(tf.gather(self._flags, values), tf.int32)
+
+    def _normalize(self, text) -> _CodePoints:
+        if self.strip_accents:
+            # NFD first, on the raw text (🤗 runs it after clean_text: the two orders differ
+            # only where a dropped control char separates combining marks that NFD would
+            # reorder and that are not nonspacing marks, all dropped next). It also reads
+            # invalid UTF-8 as U+FFFD, as decoding does.
+            text = tf_text.normalize_utf8(text, "NFD")
+        cps = _CodePoints.decode(text)
+        if self.clean_text:
+            flags = self._flags_of(cps.values)
+            cps.values = tf.where(flags & CLEAN_SPACE != 0, 32, cps.values)
+            cps = cps.keep(flags & CLEAN_REMOVE == 0)
+        if self.strip_accents:
+            cps = cps.keep(self._flags_of(cps.values) & NONSPACING_MARK == 0)
+        elif self.lowercase:
+            # "İ" -> "i" + U+0307: repeat it, the second copy becomes the combining dot.
+            counts = tf.where(cps.values == _CAPITAL_I_WITH_DOT, 2, 1)
+            values = tf.repeat(cps.values, counts)
+            starts = tf.repeat(tf.cumsum(counts, exclusive=True), counts)
+            second = tf.range(tf.shape(values, out_type=tf.int32)[0]) - starts == 1
+            cps = _CodePoints(tf.where(second, _COMBINING_DOT_ABOVE, values),
+                              tf.repeat(cps.rows, counts), cps.nrows)
+        if self.lowercase:
+            size = tf.shape(self._lower)[0]
+            cps.values = tf.where(cps.values < size,
+                                  tf.gather(self._lower, tf.minimum(cps.values, size - 1)),
+                                  cps.values)
+        return cps
+
+    def __call__(self, text) -> tf.RaggedTensor:
+        # Texts of printable ASCII (and £ €) whose whitespace-separated runs are at most
+        # max_input_chars_per_word bytes need none of the steps where tensorflow-text's
+        # FastBertTokenizer differs from 🤗 (its Unicode tables, byte-counted word limit):
+        # they take that fast path, the others the exact one; rows keep their order.
+        safe = tf.strings.regex_full_match(text, _FAST_PATH_TEXT)
+        safe_texts = tf.boolean_mask(text, safe)
+        runs = tf.strings.split(safe_texts)  # on ASCII whitespace
+        short_runs = ~tf.reduce_any(
+            runs.with_values(tf.strings.length(runs.values) > self.max_chars), axis=1)
+        fast_rows = tf.boolean_mask(tf.where(safe)[:, 0], short_runs)
+        exact_rows = tf.where(~tf.scatter_nd(fast_rows[:, None], tf.ones_like(fast_rows, tf.bool),
+                                             tf.shape(text, out_type=tf.int64)))[:, 0]
+        fast_ids = self._fast_bert.tokenize(tf.boolean_mask(safe_texts, short_runs))
+        exact_ids = self._exact(tf.gather(text, exact_rows))
+        ids = tf.concat([fast_ids, exact_ids], axis=0)
+        return tf.gather(ids, tf.argsort(tf.concat([fast_rows, exact_rows], 0)))
+
+    def _exact(self, text) -> tf.RaggedTensor:
+        cps = self._normalize(text)
+        flags = self._flags_of(cps.values)
+        space = flags & WHITESPACE != 0
+        isolated_flags = PUNCTUATION | (CJK if self.handle_chinese_chars else 0)
+        isolated = flags & isolated_flags != 0
+        previous_row = tf.concat([tf.constant([-1], tf.int64), cps.rows], 0)[:-1]
+        after_break = tf.concat([[True], space | isolated], 0)[:-1] | (cps.rows != previous_row)
+        starts = ~space & (isolated | after_break)
+        word_of_char = tf.cumsum(tf.cast(starts, tf.int64)) - 1
+        n_words = tf.reduce_sum(tf.cast(starts, tf.int64))
+        chars = tf.RaggedTensor.from_value_rowids(
+            tf.boolean_mask(cps.values, ~space), tf.boolean_mask(word_of_char, ~space),
+            nrows=n_words)
+        words = tf.strings.unicode_encode(chars, "UTF-8")
+        # Encoding turns noncharacters (U+FDD0..U+FDEF, U+xFFFE/F) into U+FFFD; no vocabulary
+        # token has them, so for 🤗 such a word is [UNK], like an over-long one.
+        values = chars.values
+        nonchar = tf.equal(values & 0xFFFE, 0xFFFE) | ((values >= 0xFDD0) & (values <= 0xFDEF))
+        unknown = (chars.row_lengths() > self.max_chars) | tf.reduce_any(
+            chars.with_values(nonchar), axis=1)
+        words = tf.where(unknown, self.unk_token, words)
+        pieces = self._wordpiece.tokenize(words)  # [words, (pieces)]
+        by_text = tf.RaggedTensor.from_value_rowids(pieces, tf.boolean_mask(cps.rows, starts),
+                                                    nrows=cps.nrows)
+        return by_text.merge_dims(1, 2)
