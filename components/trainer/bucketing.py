@@ -2,7 +2,7 @@
 
 Short texts padded to `max_length` spend most of the compute on padding; padding each batch to
 its own longest row gives XLA a new shape (and a recompilation) for almost every batch. A small
-set of bucket lengths, taken from quantiles of the training data's lengths, does both jobs: a
+set of bucket lengths, chosen to pad the training data's lengths least, does both jobs: a
 bounded number of compiled shapes, and little padding.
 """
 import math
@@ -16,15 +16,36 @@ LENGTH_MULTIPLE = 8  # accelerators like lengths that are multiples of 8
 
 
 def choose_bucket_lengths(lengths: Sequence[int], max_length: int, num_buckets: int) -> List[int]:
-    """Up to `num_buckets` lengths: quantiles of `lengths` rounded up to a multiple of 8, the
-    last one `max_length`, so every row fits one bucket."""
+    """At most `num_buckets` lengths (multiples of 8, the last `max_length`, so every row fits)
+    that minimize the padded tokens of `lengths`: an exact small dynamic programme over the
+    multiples of 8 up to max_length."""
     if num_buckets < 1:
         raise ValueError(f"num_buckets={num_buckets}: need at least 1.")
-    quantiles = np.quantile(np.asarray(lengths), np.linspace(0, 1, num_buckets + 1)[1:-1]) \
-        if len(lengths) else []
-    rounded = {min(max_length, int(math.ceil(q / LENGTH_MULTIPLE) * LENGTH_MULTIPLE))
-               for q in quantiles}
-    return sorted({length for length in rounded if length > 0} | {max_length})
+    candidates = sorted({min(max_length, int(math.ceil(max(n, 1) / LENGTH_MULTIPLE))
+                             * LENGTH_MULTIPLE) for n in lengths} | {max_length})
+    counts = np.array([0] * len(candidates))
+    for n in lengths:
+        counts[np.searchsorted(candidates, min(max_length, max(n, 1)))] += 1
+    before = np.concatenate([[0], np.cumsum(counts)])  # rows in candidates[:j]
+    # cost[t][j]: fewest padded tokens for the rows up to candidates[j] with t buckets, the
+    # last one candidates[j]; best[t][j] remembers the previous bucket.
+    m = len(candidates)
+    cost = np.full((num_buckets + 1, m), np.inf)
+    best = np.full((num_buckets + 1, m), -1)
+    for j in range(m):
+        cost[1][j] = candidates[j] * before[j + 1]
+    for t in range(2, num_buckets + 1):
+        for j in range(m):
+            for i in range(j):
+                value = cost[t - 1][i] + candidates[j] * (before[j + 1] - before[i + 1])
+                if value < cost[t][j]:
+                    cost[t][j], best[t][j] = value, i
+    t = int(np.argmin(cost[:, m - 1]))
+    chosen, j = [], m - 1
+    while j >= 0 and t >= 1:
+        chosen.append(candidates[j])
+        j, t = best[t][j], t - 1
+    return sorted(chosen)
 
 
 def row_lengths(features: Dict[str, tf.Tensor]) -> tf.Tensor:
