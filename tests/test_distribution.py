@@ -52,3 +52,17 @@ def test_bucketed_batches_have_static_bucket_shapes_and_keep_every_token():
         for row, label in zip(features["attention_mask"].numpy(), labels.numpy()):
             assert row.sum() == lengths[label]  # the row kept all its real tokens
     assert sum(len(labels) for _, labels in batches) == len(lengths)
+
+
+def test_a_given_loss_wins_and_multi_label_gets_binary_cross_entropy():
+    from tfx_hf.components.task import TaskConfig
+    from tfx_hf.components.trainer.run_fn import _loss  # pylint: disable=protected-access
+
+    config = TaskConfig(checkpoint="x")
+    assert _loss(config) is None  # the 🤗 model's own loss
+    config.task = "multi_label_classification"
+    assert isinstance(_loss(config), tf.keras.losses.BinaryCrossentropy)
+    config.loss = "huber"
+    assert _loss(config) is tf.keras.losses.huber
+    config.loss = "tf_keras.losses.MeanAbsoluteError"
+    assert isinstance(_loss(config), tf.keras.losses.MeanAbsoluteError)

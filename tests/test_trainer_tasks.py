@@ -42,6 +42,19 @@ def _regression_rows(n, seed):
     return rows
 
 
+def _pair_rows(n, seed):
+    """The label is the topic of the second text; the first is about a random topic, so the
+    model must tell the segments apart (token_type_ids) to learn it."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        first, second = rng.randrange(3), rng.randrange(3)
+        rows.append({"text": " ".join(rng.choices(TOPICS[TOPIC_NAMES[first]], k=5)),
+                     "text_b": " ".join(rng.choices(TOPICS[TOPIC_NAMES[second]], k=5)),
+                     "label": second})
+    return rows
+
+
 def _dataset(tmp_path, rows_fn, features):
     path = str(tmp_path / "dataset")
     datasets.DatasetDict({
@@ -53,6 +66,7 @@ def _dataset(tmp_path, rows_fn, features):
 
 def _hf_loss(model, tokenizer, rows, task, num_labels):
     texts = [r["text"] for r in rows]
+    pairs = [r["text_b"] for r in rows] if "text_b" in rows[0] else None
     if task == "multi_label_classification":
         labels = np.zeros((len(rows), num_labels), np.float32)
         for i, r in enumerate(rows):
@@ -60,7 +74,7 @@ def _hf_loss(model, tokenizer, rows, task, num_labels):
     else:
         labels = np.array([r["label"] for r in rows],
                           np.float32 if task == "regression" else np.int64)
-    inputs = tokenizer(texts, padding="max_length", truncation=True, max_length=32,
+    inputs = tokenizer(texts, pairs, padding="max_length", truncation=True, max_length=32,
                        return_tensors="tf")
     logits = model(**inputs).logits
     if task == "multi_label_classification":  # 🤗 TF models have no multi-label loss
@@ -80,6 +94,10 @@ TASKS = {
         _multi_label_rows,
         datasets.Features({"text": datasets.Value("string"),
                            "label": datasets.Sequence(datasets.ClassLabel(names=TOPIC_NAMES))})),
+    "text_pair_classification": (
+        _pair_rows,
+        datasets.Features({"text": datasets.Value("string"), "text_b": datasets.Value("string"),
+                           "label": datasets.ClassLabel(names=TOPIC_NAMES)})),
     "regression": (
         _regression_rows,
         datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("float32")})),
@@ -89,8 +107,16 @@ TASKS = {
 @pytest.mark.parametrize("task", list(TASKS))
 def test_task_trains_and_serves(tmp_path, tiny_checkpoint, task):
     rows_fn, features = TASKS[task]
-    config = TaskConfig(checkpoint=tiny_checkpoint, task=task, max_length=32, batch_size=8,
-                        learning_rate=3e-3, num_buckets=3)
+    options = {  # exercise the other training options along the way
+        "text_pair_classification": dict(task="single_label_classification",
+                                         text_pair_feature="text_b", epochs=3,
+                                         early_stopping_patience=2),
+        "regression": dict(task="regression", jit_compile=True),
+    }.get(task, dict(task=task))
+    config = TaskConfig(checkpoint=tiny_checkpoint, max_length=32, batch_size=8,
+                        learning_rate=3e-3, num_buckets=3, **options)
+    task = config.task
+    label_names = TOPIC_NAMES
     examples, transform_graph = trainer_harness.prepare(
         str(tmp_path), _dataset(tmp_path, rows_fn, features), config,
         splits={"train": "train", "test": "eval"})
@@ -99,9 +125,9 @@ def test_task_trains_and_serves(tmp_path, tiny_checkpoint, task):
 
     rows = rows_fn(48, 2)  # texts not seen in training
     tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
-    num_labels = 0 if task == "regression" else 3
+    num_labels = 0 if task == "regression" else len(label_names)
     tf.keras.utils.set_random_seed(config.seed)
-    start = load_sequence_classifier(tiny_checkpoint, TOPIC_NAMES, task=task)
+    start = load_sequence_classifier(tiny_checkpoint, label_names, task=task)
     trained = TFAutoModelForSequenceClassification.from_pretrained(
         os.path.join(model.uri, "Format-HF"))
     assert trained.config.problem_type == task
@@ -110,10 +136,11 @@ def test_task_trains_and_serves(tmp_path, tiny_checkpoint, task):
     assert final_loss < 0.6 * start_loss, (start_loss, final_loss)
 
     serving = tf.saved_model.load(os.path.join(model.uri, "Format-Serving"))
-    out = serving.signatures["serving_default"](text=tf.constant([r["text"] for r in rows[:4]]))
+    inputs = {f: tf.constant([r[f] for r in rows[:4]]) for f in config.text_features}
+    out = serving.signatures["serving_default"](**inputs)
     if task == "single_label_classification":
-        assert out["probabilities"].shape == (4, 3)
-        assert set(out["label"].numpy()) <= {n.encode() for n in TOPIC_NAMES}
+        assert out["probabilities"].shape == (4, len(label_names))
+        assert set(out["label"].numpy()) <= {n.encode() for n in label_names}
     elif task == "multi_label_classification":
         assert out["scores"].shape == (4, 3)
         assert np.all((out["scores"].numpy() >= 0) & (out["scores"].numpy() <= 1))
