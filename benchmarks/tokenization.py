@@ -10,7 +10,6 @@ import argparse
 import json
 import time
 
-import numpy as np
 import tensorflow as tf
 from transformers import AutoTokenizer
 

@@ -3,7 +3,6 @@ import os
 import shutil
 
 import datasets
-import pytest
 
 from tfx_hf.pipelines import cli
 

@@ -11,7 +11,7 @@ import tensorflow as tf
 from transformers import AutoTokenizer, TFAutoModelForSequenceClassification
 
 import trainer_harness
-from conftest import COMMON, TOPICS
+from conftest import COMMON, TOPICS, make_texts
 from tfx_hf.components.task import TaskConfig
 from tfx_hf.components.trainer.checkpoint import load_sequence_classifier
 
@@ -87,7 +87,7 @@ def _hf_loss(model, tokenizer, rows, task, num_labels):
 TASKS = {
     "single_label_classification": (
         lambda n, seed: [{"text": r["text"], "label": r["label"]} for r in
-                         __import__("conftest").make_texts(n // 3, seed)],
+                         make_texts(n // 3, seed)],
         datasets.Features({"text": datasets.Value("string"),
                            "label": datasets.ClassLabel(names=TOPIC_NAMES)})),
     "multi_label_classification": (

@@ -1,8 +1,8 @@
 """preprocessing_fn inside real tf.Transform (Beam), and the Trainer executor's label names."""
 import functools
+import json
 import os
 
-import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
 import tensorflow_transform.beam as tft_beam
@@ -61,7 +61,7 @@ def test_trainer_executor_passes_label_names_from_examples(tmp_path):
     model_run.uri = str(tmp_path / "model_run")
     config = TaskConfig(checkpoint="unused", label_feature="topic")
     exec_properties = {"train_args": '{"num_steps": 3}', "eval_args": '{"num_steps": 1}',
-                       "custom_config": __import__("json").dumps(config.to_custom_config())}
+                       "custom_config": json.dumps(config.to_custom_config())}
     fn_args = trainer_executor.Executor()._GetFnArgs(  # pylint: disable=protected-access
         {"examples": [examples]}, {"model": [model], "model_run": [model_run]}, exec_properties)
     assert fn_args.custom_config["label_names"] == ["a", "b", "c"]

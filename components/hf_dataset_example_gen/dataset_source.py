@@ -63,6 +63,7 @@ def check_exists(source: DatasetSource) -> None:
 
 
 def _file_builder(path: str) -> Optional[str]:
+    """The builder of a single data file given as the dataset (unknown extensions fail)."""
     if os.path.isfile(path):
         ext = os.path.splitext(path)[1].lower()
         if ext not in FILE_BUILDERS:
