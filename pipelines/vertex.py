@@ -1,5 +1,6 @@
 """Compiling the pipeline for Vertex AI Pipelines or open-source KFP 2.x."""
 import os
+import posixpath
 
 from tfx import v1 as tfx
 
@@ -14,7 +15,8 @@ def compile_pipeline(output_path: str, image: str, pipeline_root: str, dataset: 
     Executors are named by class path and run inside `image` (docker/); dataset and checkpoint
     paths are read there (gs:// or Hub ids), so they are not checked here.
     """
-    output_path = os.path.abspath(output_path)
+    if "://" not in output_path:  # gs:// and other TFX filesystems are written as given
+        output_path = os.path.abspath(output_path)
     pipeline = create_pipeline(
         pipeline_name=pipeline_name, pipeline_root=pipeline_root, dataset=dataset,
         checkpoint=checkpoint, push_destination=push_destination, validate=False,
@@ -24,7 +26,7 @@ def compile_pipeline(output_path: str, image: str, pipeline_root: str, dataset: 
             default_image=image,
             # KFP 2.x wants the bare PipelineSpec in YAML with schema 2.1; Vertex takes either.
             use_pipeline_spec_2_1=output_path.endswith((".yaml", ".yml"))),
-        output_dir=os.path.dirname(output_path),
-        output_filename=os.path.basename(output_path))
+        output_dir=posixpath.dirname(output_path),
+        output_filename=posixpath.basename(output_path))
     runner.run(pipeline, write_out=True)
     return output_path

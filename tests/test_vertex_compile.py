@@ -64,3 +64,9 @@ def test_compiles_to_a_pipeline_spec_with_importable_executors(tmp_path, tiny_ch
     text = path.read_text()
     assert "tfx_hf.components.trainer.run_fn.run_fn" in text
     assert "module_file" not in json.dumps(spec_dict).replace('"module_file": ""', "")
+
+
+def test_relative_output_path(tmp_path, tiny_checkpoint, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _compile("nested/dir/pipeline.json", tiny_checkpoint)
+    assert (tmp_path / "nested" / "dir" / "pipeline.json").is_file()
