@@ -66,3 +66,26 @@ def test_a_given_loss_wins_and_multi_label_gets_binary_cross_entropy():
     assert _loss(config) is tf.keras.losses.huber
     config.loss = "tf_keras.losses.MeanAbsoluteError"
     assert isinstance(_loss(config), tf.keras.losses.MeanAbsoluteError)
+
+
+def test_mixed_float16_training_step_has_a_loss_scale(tiny_checkpoint):
+    """What run_fn does under precision="mixed_float16": the policy is set before the model is
+    built, and Keras compile() wraps 🤗's AdamW in a LossScaleOptimizer."""
+    from transformers import create_optimizer
+
+    from tfx_hf.components.trainer.checkpoint import load_sequence_classifier
+
+    try:
+        distribution.set_precision("mixed_float16")
+        model = load_sequence_classifier(tiny_checkpoint, ["a", "b"],
+                                         task="single_label_classification")
+        optimizer, _ = create_optimizer(init_lr=1e-3, num_train_steps=4, num_warmup_steps=1)
+        model.compile(optimizer=optimizer)
+        assert isinstance(model.optimizer, tf.keras.mixed_precision.LossScaleOptimizer)
+        ids = tf.constant([[2, 8, 9, 3], [2, 10, 3, 0]])
+        loss = model.train_on_batch({"input_ids": ids, "attention_mask": tf.cast(ids > 0, tf.int32)},
+                                    tf.constant([0, 1]))
+        assert tf.math.is_finite(loss)
+        assert model.layers[0].compute_dtype == "float16"
+    finally:
+        distribution.set_precision("float32")
