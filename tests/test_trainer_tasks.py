@@ -139,6 +139,15 @@ def test_task_trains_and_serves(tmp_path, tiny_checkpoint, task):
     serving = tf.saved_model.load(os.path.join(model.uri, "Format-Serving"))
     inputs = {f: tf.constant([r[f] for r in rows[:4]]) for f in config.text_features}
     out = serving.signatures["serving_default"](**inputs)
+    # Parity: Format-Serving on raw strings == 🤗 fast tokenizer + Format-HF model.
+    texts = [r["text"] for r in rows[:4]]
+    pairs = [r["text_b"] for r in rows[:4]] if config.text_pair_feature else None
+    logits = trained(**tokenizer(texts, pairs, padding="max_length", truncation=True,
+                                 max_length=32, return_tensors="tf")).logits
+    expected = {"single_label_classification": ("probabilities", tf.nn.softmax(logits)),
+                "multi_label_classification": ("scores", tf.sigmoid(logits)),
+                "regression": ("scores", logits[:, 0])}[task]
+    np.testing.assert_allclose(out[expected[0]].numpy(), expected[1].numpy(), atol=1e-4)
     if task == "single_label_classification":
         assert out["probabilities"].shape == (4, len(label_names))
         assert set(out["label"].numpy()) <= {n.encode() for n in label_names}
