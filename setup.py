@@ -82,7 +82,7 @@ setuptools.setup(
        for p in setuptools.find_packages(".", include=["pipelines", "pipelines.*"])],
     include_package_data=True,
     install_requires=_requirements(),
-    extras_require={"test": ["pytest"]},
+    extras_require={"test": ["pytest", "sentencepiece"]},
     cmdclass={"build_py": BuildPyWithPth},
     entry_points={"console_scripts": ["tfx-hf = tfx_hf.pipelines.cli:main"]},
 )

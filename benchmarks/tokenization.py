@@ -3,11 +3,15 @@
 
 Both sides run in this one process on the same texts, best of `--repeats` runs each.
 Both sides use the same options (padding="max_length", truncation=True, max_length).
+The same for the SentencePiece path: an XLM-R-style Unigram checkpoint trained here on the
+corpus (needs the `sentencepiece` package), one run each side, under "sentencepiece".
 Final line: JSON with both timings and MB/s, ids parity (rows exactly equal) and `tokenize_speed_ratio` (🤗 time / ours).
     .venv/bin/python benchmarks/tokenization.py [--max-length 128] [--batch-size 256]
 """
 import argparse
 import json
+import os
+import tempfile
 import time
 
 import tensorflow as tf
@@ -26,6 +30,40 @@ def _best_of(repeats, fn):
     return min(times), result
 
 
+def _compare(reference, ours, batches, max_length, repeats):
+    """(🤗 seconds, ours seconds, identical rows, rows) for padding="max_length" ids."""
+    tokenize = tf.function(ours, input_signature=[tf.TensorSpec([None], tf.string)])
+    tokenize(tf.constant(batches[0]))  # trace once, outside the timing
+
+    def run_reference():
+        return [reference(b, padding="max_length", truncation=True, max_length=max_length,
+                          return_tensors="np")["input_ids"] for b in batches]
+
+    def run_ours():
+        return [tokenize(tf.constant(b))["input_ids"].numpy() for b in batches]
+
+    reference_seconds, expected = _best_of(repeats, run_reference)
+    ours_seconds, got = _best_of(repeats, run_ours)
+    identical = int(sum((e == g).all(axis=1).sum() for e, g in zip(expected, got)))
+    return reference_seconds, ours_seconds, identical, int(sum(len(e) for e in expected))
+
+
+def _sentencepiece_checkpoint(texts, folder):
+    """An XLM-R-style checkpoint whose SentencePiece Unigram model is trained on `texts`."""
+    import sentencepiece  # pylint: disable=g-import-not-at-top
+    from transformers import XLMRobertaTokenizerFast  # pylint: disable=g-import-not-at-top
+    corpus = os.path.join(folder, "corpus.txt")
+    with open(corpus, "w", encoding="utf-8") as f:
+        f.write("\n".join(line for t in texts for line in t.splitlines() if line.strip()))
+    sentencepiece.SentencePieceTrainer.train(
+        input=corpus, model_prefix=os.path.join(folder, "spm"), vocab_size=8000,
+        model_type="unigram", unk_id=0, bos_id=1, eos_id=2, pad_id=-1, minloglevel=2)
+    checkpoint = os.path.join(folder, "checkpoint")
+    XLMRobertaTokenizerFast(vocab_file=os.path.join(folder, "spm.model")).save_pretrained(
+        checkpoint)
+    return checkpoint
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-length", type=int, default=128)
@@ -38,20 +76,14 @@ def main():
     checkpoint = minilm_checkpoint()
     reference = AutoTokenizer.from_pretrained(checkpoint)
     ours = InGraphTokenizer.from_pretrained(checkpoint, max_length=args.max_length)
-    tokenize = tf.function(ours, input_signature=[tf.TensorSpec([None], tf.string)])
-    tokenize(tf.constant(batches[0]))  # trace once, outside the timing
-
-    def run_reference():
-        return [reference(b, padding="max_length", truncation=True,
-                          max_length=args.max_length, return_tensors="np")["input_ids"]
-                for b in batches]
-
-    def run_ours():
-        return [tokenize(tf.constant(b))["input_ids"].numpy() for b in batches]
-
-    reference_seconds, expected = _best_of(args.repeats, run_reference)
-    ours_seconds, got = _best_of(args.repeats, run_ours)
-    identical = int(sum((e == g).all(axis=1).sum() for e, g in zip(expected, got)))
+    reference_seconds, ours_seconds, identical, rows = _compare(
+        reference, ours, batches, args.max_length, args.repeats)
+    with tempfile.TemporaryDirectory() as folder:
+        sp_checkpoint = _sentencepiece_checkpoint(texts, folder)
+        sp_reference = AutoTokenizer.from_pretrained(sp_checkpoint)
+        sp_ours = InGraphTokenizer.from_pretrained(sp_checkpoint, max_length=args.max_length)
+        sp_reference_seconds, sp_ours_seconds, sp_identical, _ = _compare(
+            sp_reference, sp_ours, batches, args.max_length, repeats=1)
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     print(json.dumps({
         "texts": len(texts), "megabytes": round(megabytes, 3), "max_length": args.max_length,
@@ -60,8 +92,17 @@ def main():
         "in_graph_seconds": round(ours_seconds, 4),
         "hf_fast_mb_per_s": round(megabytes / reference_seconds, 2),
         "in_graph_mb_per_s": round(megabytes / ours_seconds, 2),
-        "identical_rows": identical, "rows": int(sum(len(e) for e in expected)),
+        "identical_rows": identical, "rows": rows,
         "tokenize_speed_ratio": round(reference_seconds / ours_seconds, 2),
+        "sentencepiece": {
+            "checkpoint": "XLM-R-style Unigram, 8000 pieces trained on the corpus", "runs": 1,
+            "hf_fast_seconds": round(sp_reference_seconds, 4),
+            "in_graph_seconds": round(sp_ours_seconds, 4),
+            "hf_fast_mb_per_s": round(megabytes / sp_reference_seconds, 2),
+            "in_graph_mb_per_s": round(megabytes / sp_ours_seconds, 2),
+            "identical_rows": sp_identical, "rows": rows,
+            "tokenize_speed_ratio": round(sp_reference_seconds / sp_ours_seconds, 2),
+        },
     }))
 
 

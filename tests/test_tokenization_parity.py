@@ -237,11 +237,11 @@ def test_built_inside_a_traced_function(checkpoints):
     _assert_same(pairs, reference(CORPUS[:12], CORPUS[12:24], **options), "pairs")
 
 
-def test_sentencepiece_checkpoints_are_refused_by_name(tmp_path):
-    """SentencePiece (Unigram) tokenizers are not supported in-graph yet: the error says so."""
+def test_byte_level_bpe_checkpoints_are_refused_by_name(tmp_path):
+    """Byte-level BPE tokenizers are not supported in-graph: the error says what is."""
     from tfx_hf.components.tokenization import TokenizerFilesError
-    (tmp_path / "tokenizer.json").write_text('{"model": {"type": "Unigram"}}')
-    with pytest.raises(TokenizerFilesError, match="'Unigram' tokenizer.*supports WordPiece"):
+    (tmp_path / "tokenizer.json").write_text('{"model": {"type": "BPE"}}')
+    with pytest.raises(TokenizerFilesError, match="'BPE' tokenizer.*supports WordPiece"):
         InGraphTokenizer.from_pretrained(str(tmp_path), max_length=8)
 
 

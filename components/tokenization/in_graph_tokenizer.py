@@ -1,11 +1,12 @@
-"""InGraphTokenizer: a checkpoint's WordPiece tokenizer as TensorFlow ops.
+"""InGraphTokenizer: a checkpoint's WordPiece or SentencePiece (Unigram) tokenizer as TF ops.
 
 Built from the checkpoint's own files, it returns what the 🤗 fast tokenizer returns for
 `tokenizer(texts, text_pairs, padding=..., truncation=..., max_length=...)`, as int64 tensors:
-the same normalization, pre-tokenization, added (special) tokens matched in the raw text,
-truncation strategy and post-processor template. The vocabulary and Unicode tables are compiled
-into the graph as constants (no file paths), so a SavedModel or tf.Transform graph that calls it
-needs only tensorflow and tensorflow-text to load.
+the same normalization, pre-tokenization, added (special) tokens matched in the raw (or
+normalized) text, truncation strategy and post-processor template. The vocabulary, the
+SentencePiece model and the Unicode tables are compiled into the graph as constants (no file
+paths), so a SavedModel or tf.Transform graph that calls it needs only tensorflow and
+tensorflow-text to load.
 
 Input bytes that are not valid UTF-8 are read as U+FFFD (what 🤗 gets from Python's
 `bytes.decode("utf-8", errors="replace")`), never an error.
@@ -14,7 +15,10 @@ from typing import Dict, Optional, Union
 
 import tensorflow as tf
 
-from tfx_hf.components.tokenization.tokenizer_files import WordPieceConfig, read_wordpiece_config
+from tfx_hf.components.tokenization.sentencepiece_unigram import (
+    WHITESPACE_CHARS, SentencePieceUnigram, re2_literal, whitespace_class)
+from tfx_hf.components.tokenization.tokenizer_files import (
+    SentencePieceConfig, WordPieceConfig, read_tokenizer_config)
 from tfx_hf.components.tokenization.wordpiece import BertWordPiece
 
 PADDING_STRATEGIES = ("max_length", "longest")
@@ -38,11 +42,48 @@ def _truncate(ids: tf.RaggedTensor, lengths) -> tf.RaggedTensor:
     return _ragged(tf.boolean_mask(ids.values, keep), tf.boolean_mask(rows, keep), ids.nrows())
 
 
+_MARK = b"\xff"  # a byte valid UTF-8 never has: it marks where added tokens start and end
+
+
+def _split_at_added_tokens(segments, tokens):
+    """Splits the text segments of (texts, ids, rows, at_start) at the added tokens: a token
+    becomes a segment ("", its id), the text around it segments (text, -1). One regex pass
+    finds them leftmost-longest, as 🤗 does; lstrip/rstrip tokens take the whitespace next to
+    them. (tf_text.regex_split would cut texts at a NUL byte.)"""
+    if not tokens:
+        return segments
+    texts, ids, rows, at_start = segments
+    space = whitespace_class()
+    tokens = sorted(tokens, key=lambda token: -len(token[0]))
+    pattern = "|".join((space + "*" if lstrip else "") + re2_literal(content)
+                       + (space + "*" if rstrip else "")
+                       for content, _, lstrip, rstrip in tokens)
+    strip = f"^{space}+|{space}+$"
+    contents = [content.strip(WHITESPACE_CHARS) for content, *_ in tokens]
+    texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace",
+                                         replacement_char=0xFFFD)
+    parts = tf.strings.split(tf.strings.regex_replace(texts, pattern, _MARK + b"\\0" + _MARK),
+                             sep=_MARK)  # text, token, text, ..., text
+    part_of = parts.value_rowids()
+    position = tf.range(tf.shape(part_of, out_type=tf.int64)[0]) - tf.gather(
+        parts.row_starts(), part_of)
+    is_token = position % 2 == 1
+    which = tf.argmax(tf.cast(tf.equal(
+        tf.strings.regex_replace(parts.values, strip, "")[:, None],
+        tf.constant(contents)[None, :]), tf.int32), axis=1)
+    token_ids = tf.gather(tf.constant([token_id for _, token_id, *_ in tokens], tf.int64), which)
+    first = tf.equal(position, 0)
+    return (tf.where(is_token, "", parts.values),
+            tf.where(is_token, token_ids, tf.where(first, tf.gather(ids, part_of), -1)),
+            tf.gather(rows, part_of),
+            first & tf.gather(at_start, part_of))
+
+
 class InGraphTokenizer(tf.Module):
     """Tokenizes a `[batch]` string tensor (and optionally a second one of text pairs) into
     `input_ids`, `attention_mask` and, when the model takes them, `token_type_ids`."""
 
-    def __init__(self, config: WordPieceConfig, max_length: int, padding: str = "max_length",
+    def __init__(self, config: Union[WordPieceConfig, SentencePieceConfig], max_length: int, padding: str = "max_length",
                  truncation: Union[bool, str] = True, pad_to_multiple_of: Optional[int] = None,
                  name: Optional[str] = None):
         super().__init__(name=name)
@@ -70,15 +111,21 @@ class InGraphTokenizer(tf.Module):
         self.pad_to_multiple_of = pad_to_multiple_of
         self.model_input_names = tuple(config.model_input_names)
         self.pad_id = config.token_id(config.pad_token)
-        # Longest first, as 🤗 matches added tokens (leftmost-longest).
-        self._added = tuple(sorted(config.added_tokens, key=lambda token: -len(token[0])))
-        self._encoder = BertWordPiece(config)
+        # (content, id, lstrip, rstrip) of the added tokens 🤗 finds in the raw text, and of
+        # those it finds in the normalized text (SentencePiece checkpoints only).
+        added = [(token + (False, False, False))[:5] for token in config.added_tokens]
+        self._raw_added = tuple(token[:4] for token in added if not token[4])
+        self._normalized_added = tuple(token[:4] for token in added if token[4])
+        if isinstance(config, SentencePieceConfig):
+            self._encoder = SentencePieceUnigram(config)
+        else:
+            self._encoder = BertWordPiece(config)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, max_length: Optional[int] = None,
                         padding: str = "max_length", truncation: Union[bool, str] = True,
                         pad_to_multiple_of: Optional[int] = None) -> "InGraphTokenizer":
-        config = read_wordpiece_config(name_or_path)
+        config = read_tokenizer_config(name_or_path)
         return cls(config, max_length=max_length or config.model_max_length, padding=padding,
                    truncation=truncation, pad_to_multiple_of=pad_to_multiple_of)
 
@@ -109,33 +156,28 @@ class InGraphTokenizer(tf.Module):
 
     def _encode(self, text) -> tf.RaggedTensor:
         """[batch] strings -> [batch, (ids)] without special tokens; added tokens found in the
-        raw text become their ids, the text around them goes through the tokenizer."""
-        if not self._added:
+        text become their ids, the text around them goes through the tokenizer."""
+        sentencepiece = isinstance(self._encoder, SentencePieceUnigram)
+        if not self._raw_added and not self._normalized_added:
             return self._encoder(text)
-        # Segments of the raw text: (text, -1) or ("", added token id), split one added token
-        # at a time, longest first. (tf_text.regex_split would cut texts at a NUL byte.)
-        texts, ids = text, tf.fill(tf.shape(text), tf.constant(-1, tf.int64))
-        rows = tf.range(tf.shape(text, out_type=tf.int64)[0])
-        for content, token_id in self._added:
-            parts = tf.strings.split(texts, sep=content)  # an added token segment: [""]
-            part_of = parts.value_rowids()
-            first = tf.equal(tf.range(tf.shape(part_of, out_type=tf.int64)[0]),
-                             tf.gather(parts.row_starts(), part_of))
-            # Before each part but the first comes the added token it was split at.
-            texts = tf.reshape(tf.stack([tf.fill(tf.shape(parts.values), ""), parts.values], 1),
-                               [-1])
-            ids = tf.reshape(tf.stack([tf.fill(tf.shape(part_of), tf.constant(token_id, tf.int64)),
-                                       tf.where(first, tf.gather(ids, part_of), -1)], 1), [-1])
-            valid = tf.reshape(tf.stack([~first, tf.ones_like(first)], 1), [-1])
-            rows = tf.boolean_mask(tf.repeat(tf.gather(rows, part_of), 2), valid)
-            texts, ids = tf.boolean_mask(texts, valid), tf.boolean_mask(ids, valid)
+        batch = tf.shape(text, out_type=tf.int64)[0]
+        segments = (text, tf.fill([batch], tf.constant(-1, tf.int64)), tf.range(batch),
+                    tf.ones([batch], tf.bool))
+        segments = _split_at_added_tokens(segments, self._raw_added)
+        if sentencepiece:
+            texts, ids, rows, at_start = segments
+            segments = _split_at_added_tokens(
+                (self._encoder.normalize(texts), ids, rows, at_start), self._normalized_added)
+            texts, ids, rows, at_start = segments
+            encoded = self._encoder.tokenize_normalized(texts, at_start)
+        else:
+            texts, ids, rows, _ = segments
+            encoded = self._encoder(texts)  # an added token's segment text is "": no ids
         is_added = ids >= 0
-        encoded = self._encoder(texts)  # an added token's segment text is "": no ids
         added = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(ids, is_added),
                                                  tf.cast(is_added, tf.int64))
         encoded = tf.concat([added, encoded], axis=1)
-        return tf.RaggedTensor.from_value_rowids(encoded, rows, nrows=tf.shape(
-            text, out_type=tf.int64)[0]).merge_dims(1, 2)
+        return tf.RaggedTensor.from_value_rowids(encoded, rows, nrows=batch).merge_dims(1, 2)
 
     def _assert_fits(self, to_remove, target_lengths):
         """🤗 fails the batch when the sequence to truncate is too short to reach max_length."""

@@ -1,10 +1,11 @@
 """Reads a checkpoint's tokenizer files (`tokenizer.json`, or `vocab.txt` with
-`tokenizer_config.json`) into the options an in-graph tokenizer needs. No TensorFlow here."""
+`tokenizer_config.json`) into the options an in-graph tokenizer needs: a WordPiece (BERT family)
+or a SentencePiece Unigram (ALBERT, T5, XLM-R) tokenizer. No TensorFlow here."""
 import dataclasses
 import functools
 import json
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 
 class TokenizerFilesError(ValueError):
@@ -53,6 +54,41 @@ class WordPieceConfig:
         return {t: i for i, t in enumerate(self.vocab)}
 
 
+@dataclasses.dataclass(frozen=True)
+class SentencePieceConfig:
+    """A SentencePiece Unigram tokenizer as 🤗's tokenizer.json describes it."""
+    pieces: tuple  # (piece, score) of the Unigram model, by id
+    unk_id: int
+    vocab: List[str]  # token for each id, added tokens included
+    normalizer: Optional[dict] = None  # tokenizer.json's normalizer section
+    replacement: str = "\u2581"  # Metaspace pre-tokenizer options
+    prepend_scheme: str = "always"
+    split: bool = True
+    pad_token: str = "<pad>"
+    model_max_length: Optional[int] = None
+    model_input_names: tuple = ("input_ids", "attention_mask")
+    single_template: Optional[tuple] = None
+    pair_template: Optional[tuple] = None
+    # Added tokens 🤗 matches before the model: (content, id, lstrip, rstrip, normalized);
+    # `normalized` ones are matched in the normalized text.
+    added_tokens: tuple = ()
+
+    def templates(self):
+        return self.single_template, self.pair_template
+
+    def token_id(self, token: str) -> int:
+        try:
+            return self._ids[token]
+        except KeyError:
+            raise TokenizerFilesError(f"Special token {token!r} is not in the vocabulary.")
+
+    @functools.cached_property
+    def _ids(self) -> Dict[str, int]:
+        ids = {t: i for i, t in enumerate(self.vocab)}
+        ids.update((token[0], token[1]) for token in self.added_tokens)
+        return ids
+
+
 def _vocab_by_id(token_to_id: Dict[str, int]) -> List[str]:
     """Token per id. Ids no token maps to (a vocab.txt with duplicate lines leaves such gaps)
     get a placeholder that no text can produce, so every other id stays where 🤗 has it."""
@@ -97,6 +133,73 @@ def _templates(post_processor: Optional[dict]):
         "are).")
 
 
+def _added_tokens_with_options(spec: dict) -> tuple:
+    """All added tokens as (content, id, lstrip, rstrip, normalized)."""
+    tokens = []
+    for token in spec.get("added_tokens") or []:
+        if token.get("single_word"):
+            raise TokenizerFilesError(
+                f"added token {token.get('content')!r} has single_word set; in-graph "
+                "tokenization does not support that.")
+        tokens.append((token["content"], token["id"], bool(token.get("lstrip")),
+                       bool(token.get("rstrip")), bool(token.get("normalized"))))
+    return tuple(tokens)
+
+
+def _model_input_names(tokenizer_config: dict, pair_template) -> tuple:
+    """The names 🤗's tokenizer class returns: token_type_ids only for the models that take
+    them (ALBERT does, T5 and XLM-R do not)."""
+    names = tokenizer_config.get("model_input_names")
+    if names:
+        return tuple(names)
+    try:
+        import transformers  # pylint: disable=g-import-not-at-top
+        return tuple(getattr(transformers, tokenizer_config["tokenizer_class"]).model_input_names)
+    except (ImportError, KeyError, AttributeError, TypeError):
+        # Without transformers: token_type_ids when the pair template sets a type id.
+        uses_types = any(type_id for _, type_id in pair_template or ())
+        return ("input_ids", "token_type_ids", "attention_mask") if uses_types else \
+            ("input_ids", "attention_mask")
+
+
+def _sentencepiece_config(tokenizer_json: str, spec: dict, tokenizer_config: dict,
+                          model_max_length: Optional[int]) -> SentencePieceConfig:
+    model = spec["model"]
+    if model.get("byte_fallback"):
+        raise TokenizerFilesError(
+            f"{tokenizer_json}: a Unigram model with byte_fallback is not supported in-graph.")
+    pre_tokenizer = spec.get("pre_tokenizer") or {}
+    if pre_tokenizer.get("type") != "Metaspace":
+        raise TokenizerFilesError(
+            f"{tokenizer_json}: pre_tokenizer {pre_tokenizer.get('type')!r} is not supported "
+            "with a Unigram model (Metaspace is).")
+    single, pair = _templates(spec.get("post_processor"))
+    if single is None:
+        raise TokenizerFilesError(
+            f"{tokenizer_json}: a Unigram tokenizer needs a TemplateProcessing post_processor.")
+    if model.get("unk_id") is None:
+        raise TokenizerFilesError(f"{tokenizer_json}: a Unigram model without unk_id is not "
+                                  "supported in-graph.")
+    pieces = tuple((piece, float(score)) for piece, score in model["vocab"])
+    added = _added_tokens_with_options(spec)
+    vocab = [piece for piece, _ in pieces]
+    vocab += [f"[tfx-hf-unused-id-{i}]" for i in range(
+        len(vocab), max([i for _, i, *_ in added], default=-1) + 1)]
+    for content, i, *_ in added:
+        vocab[i] = content
+    return SentencePieceConfig(
+        pieces=pieces, unk_id=model["unk_id"], vocab=vocab,
+        normalizer=spec.get("normalizer"),
+        replacement=pre_tokenizer.get("replacement", "\u2581"),
+        prepend_scheme=pre_tokenizer.get(
+            "prepend_scheme", "always" if pre_tokenizer.get("add_prefix_space", True) else "never"),
+        split=pre_tokenizer.get("split", True),
+        pad_token=_special(tokenizer_config, "pad_token", "<pad>"),
+        model_max_length=model_max_length,
+        model_input_names=_model_input_names(tokenizer_config, pair),
+        single_template=single, pair_template=pair, added_tokens=added)
+
+
 def _added_tokens(spec: dict) -> tuple:
     """The added tokens 🤗 matches in the raw text (`normalized: false`). Tokens it would match
     after normalization, or with lstrip/rstrip/single_word, are not supported in-graph."""
@@ -118,6 +221,7 @@ def _special(config: dict, key: str, default: str) -> str:
 
 TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "vocab.txt",
                    "special_tokens_map.json"]
+SENTENCEPIECE_FILES = ("spiece.model", "sentencepiece.bpe.model", "tokenizer.model")
 
 
 def is_local_path(name_or_path: str) -> bool:
@@ -143,7 +247,18 @@ def tokenizer_folder(name_or_path: str) -> str:
 
 
 def read_wordpiece_config(name_or_path: str) -> WordPieceConfig:
-    """The WordPiece options of a checkpoint (folder or Hub id); fails naming what is missing."""
+    """The WordPiece options of a checkpoint (folder or Hub id); fails naming what is missing,
+    or when the checkpoint's tokenizer is not WordPiece."""
+    config = read_tokenizer_config(name_or_path)
+    if not isinstance(config, WordPieceConfig):
+        raise TokenizerFilesError(f"Checkpoint {name_or_path!r} has a SentencePiece tokenizer, "
+                                  "not WordPiece.")
+    return config
+
+
+def read_tokenizer_config(name_or_path: str) -> Union[WordPieceConfig, SentencePieceConfig]:
+    """The tokenizer options of a checkpoint (folder or Hub id); fails naming what is missing
+    or which tokenizer type is not supported."""
     checkpoint = tokenizer_folder(name_or_path)
     tokenizer_json = os.path.join(checkpoint, "tokenizer.json")
     vocab_txt = os.path.join(checkpoint, "vocab.txt")
@@ -157,10 +272,15 @@ def read_wordpiece_config(name_or_path: str) -> WordPieceConfig:
     if os.path.isfile(tokenizer_json):
         spec = _read_json(tokenizer_json)
         model = spec.get("model") or {}
+        if model.get("type") == "Unigram":
+            return _sentencepiece_config(tokenizer_json, spec, tokenizer_config,
+                                         model_max_length)
         if model.get("type") != "WordPiece":
             raise TokenizerFilesError(
                 f"{tokenizer_json} describes a {model.get('type')!r} tokenizer; in-graph "
-                "tokenization supports WordPiece (BERT, DistilBERT, ELECTRA, MiniLM) so far.")
+                "tokenization supports WordPiece (BERT, DistilBERT, ELECTRA, MiniLM) and "
+                "SentencePiece Unigram (ALBERT, T5, XLM-R) so far; byte-level BPE (GPT-2, "
+                "RoBERTa, Llama) is not supported.")
         vocab = _vocab_by_id(model["vocab"])
         pre_tokenizer = spec.get("pre_tokenizer") or {}
         if pre_tokenizer and pre_tokenizer.get("type") != "BertPreTokenizer":
@@ -210,6 +330,12 @@ def read_wordpiece_config(name_or_path: str) -> WordPieceConfig:
                         ("pad_token", "[PAD]"), ("unk_token", "[UNK]"), ("cls_token", "[CLS]"),
                         ("sep_token", "[SEP]"), ("mask_token", "[MASK]")])
                 if token in vocab))
+    for name in SENTENCEPIECE_FILES:
+        if os.path.isfile(os.path.join(checkpoint, name)):
+            raise TokenizerFilesError(
+                f"Checkpoint {checkpoint!r} has a SentencePiece model ({name}) but no "
+                "tokenizer.json: save the fast tokenizer there with `AutoTokenizer."
+                "from_pretrained(...).save_pretrained(dir)` (it writes tokenizer.json).")
     raise TokenizerFilesError(
         f"Checkpoint {checkpoint!r} has no tokenizer files: expected tokenizer.json or "
         "vocab.txt (with tokenizer_config.json). Save the tokenizer there with "

@@ -14,11 +14,11 @@ The work runs on code points (int32); NFD and WordPiece are the only string-leve
 """
 import re
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 
 from tfx_hf.components.tokenization import unicode_tables as tables
+from tfx_hf.components.tokenization.code_points import CodePoints, flag_table, lowercase_table
 from tfx_hf.components.tokenization.make_unicode_tables import (
     CJK, CLEAN_REMOVE, CLEAN_SPACE, NONSPACING_MARK, PUNCTUATION, WHITESPACE)
 from tfx_hf.components.tokenization.tokenizer_files import TokenizerFilesError, WordPieceConfig
@@ -26,43 +26,6 @@ from tfx_hf.components.tokenization.tokenizer_files import TokenizerFilesError, 
 _NONCHARACTER = re.compile("[\ufdd0-\ufdef" + "".join(
     chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17)) + "]")
 _FAST_PATH_TEXT = "[\\x{20}-\\x{7E}\\t\\n\\r£€]*"
-_CAPITAL_I_WITH_DOT = 0x130  # the one code point whose lowercase is two code points
-_COMBINING_DOT_ABOVE = 0x307
-
-
-def _flag_table() -> np.ndarray:
-    flags = np.zeros(0x110000, np.uint8)
-    for flag, ranges in tables.FLAG_RANGES.items():
-        for first, last in ranges:
-            flags[first:last + 1] |= flag
-    return flags
-
-
-def _lowercase_table() -> np.ndarray:
-    single = {cp: ord(low) for cp, low in tables.LOWERCASE.items() if len(low) == 1}
-    assert set(tables.LOWERCASE) - set(single) == {_CAPITAL_I_WITH_DOT}, "new multi-char lowercase"
-    table = np.arange(max(single) + 1, dtype=np.int32)
-    table[list(single)] = list(single.values())
-    table[_CAPITAL_I_WITH_DOT] = ord("i")
-    return table
-
-
-class _CodePoints:
-    """A batch of texts as flat code points with their row ids (a ragged tensor, unpacked)."""
-
-    def __init__(self, values, rows, nrows):
-        self.values, self.rows, self.nrows = values, rows, nrows
-
-    @classmethod
-    def decode(cls, text):
-        # Invalid UTF-8 becomes U+FFFD, as Python's bytes.decode(errors="replace") would give 🤗.
-        ragged = tf.strings.unicode_decode(text, "UTF-8", errors="replace",
-                                           replacement_char=0xFFFD)
-        return cls(ragged.values, ragged.value_rowids(), ragged.nrows())
-
-    def keep(self, mask):
-        return _CodePoints(tf.boolean_mask(self.values, mask), tf.boolean_mask(self.rows, mask),
-                           self.nrows)
 
 
 class BertWordPiece(tf.Module):
@@ -81,8 +44,8 @@ class BertWordPiece(tf.Module):
         if any(_NONCHARACTER.search(token) for token in config.vocab):
             raise TokenizerFilesError("The vocabulary has a token with a Unicode noncharacter; "
                                       "in-graph tokenization does not support that.")
-        self._flags = tf.constant(_flag_table())
-        self._lower = tf.constant(_lowercase_table())
+        self._flags = tf.constant(flag_table(tables.FLAG_RANGES))
+        self._lower = tf.constant(lowercase_table())
         try:
             self._build_wordpiece(config)
         except RuntimeError as e:  # tensorflow-text's limits, e.g. tokens over 256 bytes
@@ -106,33 +69,22 @@ class BertWordPiece(tf.Module):
     def _flags_of(self, values):
         return tf.cast(tf.gather(self._flags, values), tf.int32)
 
-    def _normalize(self, text) -> _CodePoints:
+    def _normalize(self, text) -> CodePoints:
         if self.strip_accents:
             # NFD first, on the raw text (🤗 runs it after clean_text: the two orders differ
             # only where a dropped control char separates combining marks that NFD would
             # reorder and that are not nonspacing marks, all dropped next). It also reads
             # invalid UTF-8 as U+FFFD, as decoding does.
             text = tf_text.normalize_utf8(text, "NFD")
-        cps = _CodePoints.decode(text)
+        cps = CodePoints.decode(text)
         if self.clean_text:
             flags = self._flags_of(cps.values)
             cps.values = tf.where(flags & CLEAN_SPACE != 0, 32, cps.values)
             cps = cps.keep(flags & CLEAN_REMOVE == 0)
         if self.strip_accents:
             cps = cps.keep(self._flags_of(cps.values) & NONSPACING_MARK == 0)
-        elif self.lowercase:
-            # "İ" -> "i" + U+0307: repeat it, the second copy becomes the combining dot.
-            counts = tf.where(cps.values == _CAPITAL_I_WITH_DOT, 2, 1)
-            values = tf.repeat(cps.values, counts)
-            starts = tf.repeat(tf.cumsum(counts, exclusive=True), counts)
-            second = tf.range(tf.shape(values, out_type=tf.int32)[0]) - starts == 1
-            cps = _CodePoints(tf.where(second, _COMBINING_DOT_ABOVE, values),
-                              tf.repeat(cps.rows, counts), cps.nrows)
         if self.lowercase:
-            size = tf.shape(self._lower)[0]
-            cps.values = tf.where(cps.values < size,
-                                  tf.gather(self._lower, tf.minimum(cps.values, size - 1)),
-                                  cps.values)
+            cps = cps.lowercase(self._lower, expand_capital_i_with_dot=not self.strip_accents)
         return cps
 
     def __call__(self, text) -> tf.RaggedTensor:

@@ -1,0 +1,321 @@
+"""🤗's SentencePiece pipeline (its normalizers, Metaspace pre-tokenizer, Unigram model) as TF ops.
+
+🤗 fast tokenizers do not run SentencePiece itself, and differ from it: Precompiled normalizes
+per grapheme (see `precompiled_charsmap.py`), Metaspace splits the text into words that start
+with "▁", and the Unigram model segments each word on its own, with 🤗's vocabulary (ALBERT's
+converter, for one, lowers the scores of pieces like "1,"). So each step follows `tokenizers`:
+  - normalizers on code points with tables probed from `tokenizers` (StripAccents, Lowercase)
+    and ICU's NFKD/NFKC (tensorflow-text), Precompiled with the checkpoint's own charsmap;
+  - Metaspace: " " -> "▁", "▁" prepended by its prepend_scheme, a word at each "▁";
+  - Unigram: tensorflow-text's SentencepieceTokenizer (SentencePiece's own Viterbi, as 🤗's)
+    on a model proto written here from 🤗's vocabulary and scores, that does no normalization
+    of its own and can match every piece 🤗 can (control tokens and "<unk>" included).
+"""
+from typing import List, Optional
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from tfx_hf.components.tokenization import sentencepiece_tables, unicode_tables
+from tfx_hf.components.tokenization.code_points import CodePoints, flag_table, lowercase_table
+from tfx_hf.components.tokenization.make_unicode_tables import (
+    COMBINING_MARK, GRAPHEME_CONTROL, GRAPHEME_EXTEND, GRAPHEME_PREPEND, WHITESPACE)
+from tfx_hf.components.tokenization.precompiled_charsmap import MAX_GRAPHEME_BYTES, read_charsmap
+from tfx_hf.components.tokenization.tokenizer_files import (
+    SentencePieceConfig, TokenizerFilesError)
+
+_CODE_POINT_BITS = 21
+_CR, _LF = 0x0D, 0x0A
+
+
+WHITESPACE_CHARS = "".join(chr(cp) for first, last in unicode_tables.FLAG_RANGES[WHITESPACE]
+                           for cp in range(first, last + 1))
+
+
+def re2_literal(text: str) -> str:
+    """`text` as an RE2 pattern that matches it literally."""
+    return "".join(c if c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
+
+
+def whitespace_class() -> str:
+    """An RE2 class of the characters Rust's char::is_whitespace accepts (🤗's Strip, lstrip)."""
+    ranges = unicode_tables.FLAG_RANGES[WHITESPACE]
+    return "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
+
+
+def _proto_field(number: int, wire_type: int) -> bytes:
+    return _varint(number << 3 | wire_type)
+
+
+def _varint(value: int) -> bytes:
+    value &= (1 << 64) - 1  # negative ids are 10-byte two's complement varints
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _bytes_field(number: int, payload: bytes) -> bytes:
+    return _proto_field(number, 2) + _varint(len(payload)) + payload
+
+
+def _int_field(number: int, value: int) -> bytes:
+    return _proto_field(number, 0) + _varint(value)
+
+
+_NORMAL, _UNKNOWN, _UNUSED = 1, 2, 5
+
+
+def unigram_model_proto(pieces, unk_id: int):
+    """A serialized SentencePiece ModelProto (written by hand: no protobuf package needed) that
+    segments one Metaspace word as 🤗's Unigram does, and a map of the extra piece ids to 🤗's.
+
+    🤗 can match every vocabulary entry (SentencePiece skips control and unknown pieces) and
+    gives a duplicated piece the LAST id; the unknown piece keeps its id with an unmatchable
+    text and a normal copy of it goes at the end. No normalization, prefix or whitespace
+    handling: Metaspace did those."""
+    last_id = {piece: i for i, (piece, _) in enumerate(pieces)}
+    proto, extra_ids = [], []
+
+    def add(text, score, kind):
+        proto.append(_bytes_field(1, _bytes_field(1, text.encode("utf-8")) + _proto_field(2, 5)
+                                  + np.float32(score).tobytes() + _int_field(3, kind)))
+
+    for i, (piece, score) in enumerate(pieces):
+        if last_id[piece] == i and i != unk_id and piece:
+            add(piece, score, _NORMAL)
+        else:  # a Metaspace word has "▁" first or nowhere: this never matches
+            add(f"\u2581\u2581tfx-hf-unused-{i}", score, _UNKNOWN if i == unk_id else _UNUSED)
+    unk_piece, unk_score = pieces[unk_id]
+    if last_id[unk_piece] == unk_id and unk_piece:
+        add(unk_piece, unk_score, _NORMAL)
+        extra_ids.append(unk_id)
+    trainer = (_int_field(3, 1) + _int_field(4, len(proto)) + _int_field(40, unk_id)
+               + _int_field(41, -1) + _int_field(42, -1) + _int_field(43, -1))
+    normalizer = (_bytes_field(1, b"identity") + _int_field(3, 0) + _int_field(4, 0)
+                  + _int_field(5, 0))
+    model = b"".join(proto) + _bytes_field(2, trainer) + _bytes_field(3, normalizer)
+    return model, extra_ids
+
+
+def _flatten(normalizer: Optional[dict]) -> List[dict]:
+    if not normalizer:
+        return []
+    if normalizer.get("type") == "Sequence":
+        return [step for inner in normalizer["normalizers"] for step in _flatten(inner)]
+    return [normalizer]
+
+
+class _Precompiled(tf.Module):
+    """🤗's Precompiled normalizer: a grapheme under 6 bytes with a key as prefix becomes the
+    replacement of its shortest such prefix (the rest of the grapheme is dropped, as in 🤗);
+    any other character becomes its own replacement, or stays.
+
+    Grapheme clusters follow Unicode's rules but for the ones that only join clusters of 6 or
+    more bytes (Hangul syllables, emoji ZWJ sequences, flags, Indic conjuncts): those clusters
+    are normalized character by character either way."""
+
+    def __init__(self, charsmap: str, flags):
+        super().__init__(name="precompiled")
+        single, multi = read_charsmap(charsmap)
+        if any(len(key) > 3 for key in multi):
+            raise TokenizerFilesError("precompiled_charsmap has a key of 4 or more characters "
+                                      "under 6 bytes; in-graph tokenization does not support it.")
+        values = list(dict.fromkeys(list(single.values()) + list(multi.values())))
+        index = {value: i for i, value in enumerate(values)}
+        single_index = np.full(max(single) + 1 if single else 1, -1, np.int32)
+        for cp, value in single.items():
+            single_index[cp] = index[value]
+        self._single = tf.constant(single_index)
+        self._multi = {}
+        for length in (2, 3):
+            keys = sorted((self._pack([ord(c) for c in key]), index[value])
+                          for key, value in multi.items() if len(key) == length)
+            self._multi[length] = (tf.constant([k for k, _ in keys] or [-1], tf.int64),
+                                   tf.constant([v for _, v in keys] or [-1], tf.int32))
+        lengths = [len(v) for v in values]
+        self._value_starts = tf.constant(np.cumsum([0] + lengths)[:-1], tf.int32)
+        self._value_lengths = tf.constant(lengths or [0], tf.int32)
+        self._value_cps = tf.constant([ord(c) for v in values for c in v] or [0], tf.int32)
+        self._flags = flags
+
+    @staticmethod
+    def _pack(cps):
+        packed = 0
+        for cp in cps:
+            packed = packed << _CODE_POINT_BITS | cp
+        return packed
+
+    def __call__(self, cps: CodePoints) -> CodePoints:
+        values, rows = cps.values, cps.rows
+        n = tf.shape(values, out_type=tf.int64)[0]
+        flags = tf.cast(tf.gather(self._flags, values), tf.int32)
+        previous = tf.concat([[-1], values[:-1]], 0)
+        previous_flags = tf.concat([[GRAPHEME_CONTROL], flags[:-1]], 0)
+        same_row = tf.concat([[False], rows[1:] == rows[:-1]], 0)
+        control = (flags | previous_flags) & GRAPHEME_CONTROL != 0
+        joins = ((previous == _CR) & (values == _LF)) | (~control & (
+            (flags & GRAPHEME_EXTEND != 0) | (previous_flags & GRAPHEME_PREPEND != 0)))
+        starts = ~(same_row & joins)
+        grapheme = tf.cumsum(tf.cast(starts, tf.int64)) - 1
+        n_graphemes = tf.reduce_sum(tf.cast(starts, tf.int64))
+        utf8_bytes = 1 + tf.cast(values >= 0x80, tf.int32) + tf.cast(values >= 0x800, tf.int32) \
+            + tf.cast(values >= 0x10000, tf.int32)
+        grapheme_bytes = tf.math.unsorted_segment_sum(utf8_bytes, grapheme, n_graphemes)
+        grapheme_chars = tf.math.unsorted_segment_sum(tf.ones_like(values), grapheme,
+                                                      n_graphemes)
+        size = tf.shape(self._single)[0]
+        own = tf.where(values < size, tf.gather(self._single, tf.minimum(values, size - 1)), -1)
+
+        # Graphemes of 2+ characters under 6 bytes: the replacement of the shortest key prefix.
+        whole = (grapheme_bytes <= MAX_GRAPHEME_BYTES) & (grapheme_chars > 1)
+        first_cp = tf.boolean_mask(values, starts)  # per grapheme
+        replaced = tf.where(whole, tf.boolean_mask(own, starts), -1)
+        in_whole = tf.gather(whole, grapheme)
+        chars = tf.RaggedTensor.from_value_rowids(
+            tf.cast(tf.boolean_mask(values, in_whole), tf.int64),
+            tf.boolean_mask(grapheme, in_whole), nrows=n_graphemes)
+        packed = tf.cast(first_cp, tf.int64)
+        for length in (2, 3):
+            padded = chars[:, :length].to_tensor(default_value=0, shape=[None, length])
+            packed = tf.bitwise.bitwise_or(tf.bitwise.left_shift(packed, _CODE_POINT_BITS),
+                                           padded[:, length - 1])
+            keys, key_values = self._multi[length]
+            at = tf.minimum(tf.searchsorted(keys, packed, out_type=tf.int64),
+                            tf.size(keys, tf.int64) - 1)
+            found = (tf.gather(keys, at) == packed) & (chars.row_lengths() >= length)
+            replaced = tf.where((replaced < 0) & whole & found, tf.gather(key_values, at),
+                                replaced)
+        # Per character: a grapheme replaced whole gives its replacement at its first
+        # character and nothing at the others; any other character its own replacement.
+        grapheme_replacement = tf.gather(replaced, grapheme)
+        source = tf.where(grapheme_replacement >= 0, grapheme_replacement, own)
+        counts = tf.where(source >= 0, tf.gather(self._value_lengths, tf.maximum(source, 0)), 1)
+        counts = tf.where((grapheme_replacement >= 0) & ~starts, 0, counts)
+        out_of = tf.repeat(tf.range(n), counts)
+        offset = tf.range(tf.reduce_sum(tf.cast(counts, tf.int64))) - tf.gather(
+            tf.cumsum(tf.cast(counts, tf.int64), exclusive=True), out_of)
+        out_source = tf.gather(source, out_of)
+        new_values = tf.where(
+            out_source >= 0,
+            tf.gather(self._value_cps, tf.gather(self._value_starts, tf.maximum(out_source, 0))
+                      + tf.cast(offset, tf.int32)),
+            tf.gather(values, out_of))
+        return CodePoints(new_values, tf.gather(rows, out_of), cps.nrows)
+
+
+class SentencePieceUnigram(tf.Module):
+    """Texts ([n] strings) to Unigram ids ([n, (tokens)] int64), without special tokens, in two
+    steps as 🤗 runs them (added tokens marked `normalized` are found between the two):
+    `normalize` and `tokenize_normalized`."""
+
+    def __init__(self, config: SentencePieceConfig, name=None):
+        super().__init__(name=name)
+        if config.replacement != "\u2581" or not config.split:
+            raise TokenizerFilesError(
+                f"Metaspace with replacement={config.replacement!r}, split={config.split} is not "
+                "supported in-graph (replacement '▁' with split=true is).")
+        if config.prepend_scheme not in ("always", "first", "never"):
+            raise TokenizerFilesError(f"Metaspace prepend_scheme {config.prepend_scheme!r} is "
+                                      "not supported (always, first and never are).")
+        self.prepend_scheme = config.prepend_scheme
+        self._flags = tf.constant(flag_table(sentencepiece_tables.FLAG_RANGES))
+        self._lower = tf.constant(lowercase_table())
+        self._steps = [self._step(step) for step in _flatten(config.normalizer)]
+        model, extra_ids = unigram_model_proto(config.pieces, config.unk_id)
+        self._extra_ids = tf.constant([0] * len(config.pieces) + extra_ids, tf.int64)
+        self._n_pieces = len(config.pieces)
+        try:
+            self._unigram = tf_text.SentencepieceTokenizer(model=model, out_type=tf.int32)
+        except Exception as e:  # pylint: disable=broad-except
+            raise TokenizerFilesError(
+                f"tensorflow-text cannot build this SentencePiece vocabulary: {e}") from e
+
+    def _step(self, step: dict):
+        """A normalizer step as a function of [n] strings."""
+        kind = step.get("type")
+        if kind == "Replace":
+            pattern = step["pattern"]
+            regex = re2_literal(pattern["String"]) if "String" in pattern else pattern["Regex"]
+            content = step["content"].replace("\\", "\\\\")
+            return lambda text: tf.strings.regex_replace(text, regex, content)
+        if kind in ("NFC", "NFD", "NFKC", "NFKD"):
+            return lambda text: tf_text.normalize_utf8(text, kind)
+        if kind == "StripAccents":
+            return self._on_code_points(lambda cps: cps.keep(
+                tf.gather(self._flags, cps.values) & COMBINING_MARK == 0))
+        if kind == "Lowercase":
+            return self._on_code_points(lambda cps: cps.lowercase(self._lower))
+        if kind == "Precompiled":
+            if not step.get("precompiled_charsmap"):
+                return lambda text: text
+            precompiled = _Precompiled(step["precompiled_charsmap"], self._flags)
+            return self._on_code_points(precompiled)
+        if kind == "Strip":
+            space = whitespace_class()
+            left = f"^{space}+" if step.get("strip_left") else ""
+            right = f"{space}+$" if step.get("strip_right") else ""
+            regex = "|".join(p for p in (left, right) if p)
+            return (lambda text: tf.strings.regex_replace(text, regex, "")) if regex else \
+                (lambda text: text)
+        raise TokenizerFilesError(
+            f"normalizer {kind!r} is not supported in-graph for SentencePiece tokenizers "
+            "(Replace, NFC/NFD/NFKC/NFKD, StripAccents, Lowercase, Precompiled and Strip are).")
+
+    @staticmethod
+    def _on_code_points(fn):
+        return lambda text: fn(CodePoints.decode(text)).encode()
+
+    def normalize(self, text) -> tf.Tensor:
+        # Invalid UTF-8 reads as U+FFFD first, so that the regex steps see valid text.
+        text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace",
+                                            replacement_char=0xFFFD)
+        for step in self._steps:
+            text = step(text)
+        return text
+
+    def tokenize_normalized(self, text, at_start=None) -> tf.RaggedTensor:
+        """Normalized texts to ids; `at_start` says which texts begin their input (for
+        prepend_scheme="first")."""
+        cps = CodePoints.decode(text)
+        values = tf.where(cps.values == 32, 0x2581, cps.values)
+        lengths = tf.math.bincount(tf.cast(cps.rows, tf.int32), minlength=tf.cast(
+            cps.nrows, tf.int32), maxlength=tf.cast(cps.nrows, tf.int32), dtype=tf.int64)
+        row_starts = tf.cumsum(lengths, exclusive=True)
+        first_cp = tf.gather(tf.concat([values, [0]], 0), row_starts)
+        prepend = (lengths > 0) & (first_cp != 0x2581)
+        if self.prepend_scheme == "never":
+            prepend &= False
+        elif self.prepend_scheme == "first":
+            prepend &= at_start if at_start is not None else True
+        # Insert "▁" before the first code point of each row that gets one.
+        n = tf.shape(values, out_type=tf.int64)[0]
+        position = tf.range(n) - tf.gather(row_starts, cps.rows)
+        extra = tf.cast((position == 0) & tf.gather(prepend, cps.rows), tf.int64)
+        out_of = tf.repeat(tf.range(n), extra + 1)
+        copy = tf.range(tf.shape(out_of, out_type=tf.int64)[0]) - tf.gather(
+            tf.cumsum(extra + 1, exclusive=True), out_of)
+        is_prefix = tf.gather(extra, out_of) > copy
+        values = tf.where(is_prefix, 0x2581, tf.gather(values, out_of))
+        rows = tf.gather(cps.rows, out_of)
+        # A word at each "▁" and at each row start.
+        previous_row = tf.concat([[-1], rows[:-1]], 0)
+        starts = (values == 0x2581) | (rows != previous_row)
+        word = tf.cumsum(tf.cast(starts, tf.int64)) - 1
+        n_words = tf.reduce_sum(tf.cast(starts, tf.int64))
+        words = tf.strings.unicode_encode(
+            tf.RaggedTensor.from_value_rowids(values, word, nrows=n_words), "UTF-8")
+        ids = tf.cast(self._unigram.tokenize(words), tf.int64)
+        # The copy of the unknown piece (see unigram_model_proto) is 🤗's unknown id.
+        ids = ids.with_flat_values(tf.where(ids.flat_values >= self._n_pieces,
+                                            tf.gather(self._extra_ids, ids.flat_values),
+                                            ids.flat_values))
+        by_text = tf.RaggedTensor.from_value_rowids(ids, tf.boolean_mask(rows, starts),
+                                                    nrows=cps.nrows)
+        return by_text.merge_dims(1, 2)
+
+    def __call__(self, text, at_start=None) -> tf.RaggedTensor:
+        return self.tokenize_normalized(self.normalize(text), at_start)
