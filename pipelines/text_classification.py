@@ -3,7 +3,7 @@
 HFDatasetExampleGen → StatisticsGen → SchemaGen → ExampleValidator → Transform (in-graph
 tokenization) → HFTrainer → Resolver (latest blessed model) → Evaluator (TFMA) → Pusher.
 """
-from typing import List, Mapping, Optional
+from typing import Any, List, Mapping, Optional
 
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
@@ -11,9 +11,10 @@ from tfx import v1 as tfx
 from tfx_hf.components.hf_dataset_example_gen import dataset_source
 from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
 from tfx_hf.components.task.config import TaskConfig
-from tfx_hf.components.tokenization.tokenizer_files import is_local_path, read_wordpiece_config
+from tfx_hf.components.tokenization.tokenizer_files import is_local_path, read_tokenizer_config
 from tfx_hf.components.trainer.checkpoint import check_local_checkpoint
 from tfx_hf.components.trainer.component import HFTrainer
+from tfx_hf.components.vertex_trainer.component import HFVertexTrainer
 
 PREPROCESSING_FN = "tfx_hf.components.transform.preprocessing.preprocessing_fn"
 TENSORFLOW_TEXT_OPS = "tfx_hf.components.export.tensorflow_text_ops"
@@ -42,7 +43,7 @@ def validate_inputs(dataset: str, checkpoint: str) -> None:
     dataset_source.check_exists(dataset_source.DatasetSource(path=dataset))
     if is_local_path(checkpoint):
         check_local_checkpoint(checkpoint)
-        read_wordpiece_config(checkpoint)
+        read_tokenizer_config(checkpoint)
 
 
 def create_pipeline(
@@ -66,6 +67,7 @@ def create_pipeline(
     beam_pipeline_args: Optional[List[str]] = None,
     enable_cache: bool = False,
     validate: bool = True,
+    vertex_training: Optional[Mapping[str, Any]] = None,
 ) -> tfx.dsl.Pipeline:
     """The text-classification pipeline.
 
@@ -75,6 +77,8 @@ def create_pipeline(
     files as U+FFFD instead of stopping (see HFDatasetExampleGen). `metadata_path` is a SQLite MLMD file for local runs
     (None when an orchestrator such as Vertex provides MLMD). `validate=False` skips the local
     checks of dataset and checkpoint paths (for compiling a pipeline that runs elsewhere).
+    `vertex_training` (project, region, worker_pool_specs) trains in a Vertex AI CustomJob
+    with HFVertexTrainer instead of inside the pipeline step.
     """
     if validate:
         validate_inputs(dataset, checkpoint)
@@ -94,10 +98,13 @@ def create_pipeline(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN, custom_config=config.to_custom_config(),
         materialize=False)
-    trainer = HFTrainer(examples=example_gen.outputs["examples"],
-                        transform_graph=transform.outputs["transform_graph"],
-                        schema=schema_gen.outputs["schema"], config=config,
-                        train_steps=train_steps, eval_steps=eval_steps)
+    # vertex_training: HFVertexTrainer's project, region, worker_pool_specs (pipelines/vertex.py).
+    trainer_class = HFVertexTrainer if vertex_training else HFTrainer
+    trainer = trainer_class(examples=example_gen.outputs["examples"],
+                            transform_graph=transform.outputs["transform_graph"],
+                            schema=schema_gen.outputs["schema"], config=config,
+                            train_steps=train_steps, eval_steps=eval_steps,
+                            **dict(vertex_training or {}))
     model_resolver = tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),

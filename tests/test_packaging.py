@@ -31,7 +31,7 @@ def test_import_names_are_namespaced():
 def test_console_script():
     tfx_hf = os.path.join(os.path.dirname(sys.executable), "tfx-hf")
     out = subprocess.run([tfx_hf, "--help"], capture_output=True, text=True, check=True).stdout
-    for command in ("demo", "run", "predict", "compile"):
+    for command in ("demo", "run", "predict", "compile", "submit"):
         assert command in out
 
 

@@ -4,13 +4,17 @@ from tfx.types import artifact_utils
 
 from tfx_hf.components.hf_dataset_example_gen.executor import LABEL_NAMES_PROPERTY
 
+AI_PLATFORM_KEY_PREFIX = "ai_platform_"
+
 
 class Executor(trainer_executor.GenericExecutor):
     """The standard generic Trainer executor, plus `label_names` in `custom_config`."""
 
     def _GetFnArgs(self, input_dict, output_dict, exec_properties):
         fn_args = super()._GetFnArgs(input_dict, output_dict, exec_properties)
-        config = dict(fn_args.custom_config or {})
+        # Keys the Vertex AI launcher (tfx_hf.components.vertex_trainer) read: not the task's.
+        config = {k: v for k, v in (fn_args.custom_config or {}).items()
+                  if not k.startswith(AI_PLATFORM_KEY_PREFIX)}
         if not config.get("label_names") and input_dict.get("examples"):
             examples = artifact_utils.get_single_instance(input_dict["examples"])
             recorded = {}
