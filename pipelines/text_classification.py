@@ -1,40 +1,54 @@
 """create_pipeline: a 🤗 dataset and checkpoint to a blessed, pushed, string-serving SavedModel.
 
 HFDatasetExampleGen → StatisticsGen → SchemaGen → ExampleValidator → Transform (in-graph
-tokenization) → HFTrainer → Resolver (latest blessed model) → Evaluator (TFMA) → Pusher.
+tokenization) → HFTrainer → Resolver (latest blessed model) → HFEvaluator (TFMA) → pushers
+(TF Serving base path; optionally a Vertex AI endpoint and the 🤗 Hub).
 """
-from typing import Any, List, Mapping, Optional
+from typing import Any, List, Mapping, Optional, Sequence
 
-import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
+
+from tfx_hf.components.evaluation.component import HFEvaluator
+from tfx_hf.components.evaluation.eval_config import eval_config
 
 from tfx_hf.components.hf_dataset_example_gen import dataset_source
 from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
-from tfx_hf.components.task.config import TaskConfig
+from tfx_hf.components.hf_hub_pusher.component import HFHubPusher
+from tfx_hf.components.pusher.component import ServingPusher
+from tfx_hf.components.task.config import SINGLE_LABEL, TaskConfig
 from tfx_hf.components.tokenization.tokenizer_files import is_local_path, read_tokenizer_config
 from tfx_hf.components.trainer.checkpoint import check_local_checkpoint
 from tfx_hf.components.trainer.component import HFTrainer
 from tfx_hf.components.vertex_trainer.component import HFVertexTrainer
 
 PREPROCESSING_FN = "tfx_hf.components.transform.preprocessing.preprocessing_fn"
-TENSORFLOW_TEXT_OPS = "tfx_hf.components.export.tensorflow_text_ops"
+# Vertex AI's prebuilt TensorFlow 2.16 prediction image (TF Serving based).
+VERTEX_SERVING_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest"
 
 
-def eval_config(label_feature: str, min_accuracy: float) -> tfma.EvalConfig:
-    """Accuracy on the eval split must reach `min_accuracy` and not fall below the baseline."""
-    accuracy_threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": min_accuracy}),
-        change_threshold=tfma.GenericChangeThreshold(
-            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -1e-10}))
-    return tfma.EvalConfig(
-        model_specs=[tfma.ModelSpec(signature_name="serving_tf_example",
-                                    label_key=label_feature, prediction_key="probabilities")],
-        slicing_specs=[tfma.SlicingSpec()],
-        metrics_specs=[tfma.MetricsSpec(metrics=[
-            tfma.MetricConfig(class_name="ExampleCount"),
-            tfma.MetricConfig(class_name="SparseCategoricalAccuracy",
-                              threshold=accuracy_threshold),
-        ])])
+def vertex_pusher(model, model_blessing, vertex_endpoint: Mapping[str, Any]):
+    """TFX's Google Cloud Pusher deploying to a Vertex AI endpoint.
+
+    `vertex_endpoint`: `project_id`, `region`, `endpoint_name`, optionally `machine_type`
+    (default n1-standard-4) and `container_image_uri`: a TF serving image with the
+    tensorflow-text ops the model needs (see README, "Serving on Vertex AI").
+    """
+    from tfx.extensions.google_cloud_ai_platform.pusher.component import \
+        Pusher  # pylint: disable=g-import-not-at-top
+
+    endpoint = dict(vertex_endpoint)
+    missing = sorted({"project_id", "region", "endpoint_name"} - set(endpoint))
+    if missing:
+        raise ValueError(f"vertex_endpoint needs {missing}; it has {sorted(endpoint)}.")
+    region = endpoint.pop("region")
+    image = endpoint.pop("container_image_uri", VERTEX_SERVING_IMAGE)
+    endpoint.setdefault("machine_type", "n1-standard-4")
+    return Pusher(model=model, model_blessing=model_blessing, custom_config={
+        tfx.extensions.google_cloud_ai_platform.ENABLE_VERTEX_KEY: True,
+        tfx.extensions.google_cloud_ai_platform.VERTEX_REGION_KEY: region,
+        tfx.extensions.google_cloud_ai_platform.VERTEX_CONTAINER_IMAGE_URI_KEY: image,
+        tfx.extensions.google_cloud_ai_platform.SERVING_ARGS_KEY: endpoint,
+    }).with_id("VertexPusher")
 
 
 def validate_inputs(dataset: str, checkpoint: str) -> None:
@@ -68,6 +82,14 @@ def create_pipeline(
     enable_cache: bool = False,
     validate: bool = True,
     vertex_training: Optional[Mapping[str, Any]] = None,
+    task: str = SINGLE_LABEL,
+    text_pair_feature: Optional[str] = None,
+    slicing_features: Sequence[str] = (),
+    thresholds: Optional[Mapping[str, float]] = None,
+    baseline_tolerance: Optional[float] = 0.0,
+    vertex_endpoint: Optional[Mapping[str, Any]] = None,
+    hub_repo_id: Optional[str] = None,
+    hub_options: Optional[Mapping[str, Any]] = None,
 ) -> tfx.dsl.Pipeline:
     """The text-classification pipeline.
 
@@ -79,16 +101,35 @@ def create_pipeline(
     checks of dataset and checkpoint paths (for compiling a pipeline that runs elsewhere).
     `vertex_training` (project, region, worker_pool_specs) trains in a Vertex AI CustomJob
     with HFVertexTrainer instead of inside the pipeline step.
+
+    `task`: single_label_classification (one text, or a pair with `text_pair_feature`),
+    multi_label_classification (label: a list of ClassLabel ids) or regression (label: a
+    float). The Evaluator computes the task's metrics (components/evaluation) overall and per
+    value of each of `slicing_features`; `thresholds` (metric → bound, see
+    `threshold_names(task)`; for single-label `min_accuracy` is the accuracy bound) and
+    `baseline_tolerance` (how much worse than the latest blessed model the main metric may be;
+    None: no comparison) decide the blessing. A blessed model is pushed to `push_destination`
+    (a TF Serving model base path), to the Vertex AI endpoint `vertex_endpoint` (see
+    `vertex_pusher`) when given, and to the 🤗 Hub repository `hub_repo_id` when given
+    (`hub_options`: HFHubPusher's options, e.g. branch, tag, private, token_file).
     """
     if validate:
         validate_inputs(dataset, checkpoint)
     config = TaskConfig(
-        checkpoint=checkpoint, text_feature=text_feature, label_feature=label_feature,
+        checkpoint=checkpoint, task=task, text_feature=text_feature,
+        text_pair_feature=text_pair_feature, label_feature=label_feature,
         max_length=max_length, batch_size=batch_size, learning_rate=learning_rate)
+    if task == SINGLE_LABEL:
+        thresholds = {"accuracy": min_accuracy, **(thresholds or {})}
+    evaluation = eval_config(task, slicing=slicing_features, thresholds=thresholds,
+                             baseline_tolerance=baseline_tolerance)
 
     example_gen = HFDatasetExampleGen(
         dataset=dataset, config_name=config_name, splits=splits,
-        columns=[text_feature, label_feature], class_label_columns=[label_feature],
+        columns=list(dict.fromkeys(config.text_features + [label_feature]
+                                   + list(slicing_features))),
+        # Multi-label ids are a Sequence(ClassLabel), named as they are; regression has none.
+        class_label_columns=[label_feature] if task == SINGLE_LABEL else [],
         invalid_utf8=invalid_utf8)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
@@ -110,21 +151,28 @@ def create_pipeline(
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
     ).with_id("latest_blessed_model_resolver")
-    evaluator = tfx.components.Evaluator(
+    evaluator = HFEvaluator(
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
-        baseline_model=model_resolver.outputs["model"],
-        eval_config=eval_config(label_feature, min_accuracy),
-        module_path=TENSORFLOW_TEXT_OPS)
-    pusher = tfx.components.Pusher(
+        baseline_model=model_resolver.outputs["model"], eval_config=evaluation)
+    pushers = [ServingPusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=push_destination)))
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=push_destination)))]
+    if vertex_endpoint:
+        pushers.append(vertex_pusher(trainer.outputs["model"], evaluator.outputs["blessing"],
+                                     vertex_endpoint))
+    if hub_repo_id:
+        pushers.append(HFHubPusher(
+            model=trainer.outputs["model"], repo_id=hub_repo_id,
+            model_blessing=evaluator.outputs["blessing"],
+            model_evaluation=evaluator.outputs["evaluation"], dataset=dataset,
+            checkpoint=checkpoint, **dict(hub_options or {})))
 
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, transform,
-                    trainer, model_resolver, evaluator, pusher],
+                    trainer, model_resolver, evaluator] + pushers,
         enable_cache=enable_cache,
         metadata_connection_config=(
             tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)

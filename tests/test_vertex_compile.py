@@ -10,7 +10,7 @@ from google.protobuf import json_format
 from tfx_hf.pipelines import cli, vertex
 
 EXPECTED_TASKS = {"HFDatasetExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
-                  "Transform", "HFTrainer", "Evaluator", "Pusher",
+                  "Transform", "HFTrainer", "HFEvaluator", "ServingPusher",
                   # the Resolver compiles to two resolver tasks
                   "latest_blessed_model_resolver-model-blessing-resolver",
                   "latest_blessed_model_resolver-model-resolver"}
@@ -69,9 +69,9 @@ def test_the_rules_catch_what_the_backend_refuses(tmp_path, tiny_checkpoint):
     spec = yaml.safe_load(path.read_text())
     spec["schemaVersion"] = "2.0.0"
     spec["pipelineInfo"]["name"] = "My_Pipeline"
-    args = spec["deploymentSpec"]["executors"]["Pusher_executor"]["container"]["args"]
+    args = spec["deploymentSpec"]["executors"]["ServingPusher_executor"]["container"]["args"]
     args[args.index("--executor_class_path") + 1] = "tfx_hf.components.nowhere.Executor"
-    spec["components"]["Pusher"]["outputDefinitions"]["artifacts"]["pushed_model"][
+    spec["components"]["ServingPusher"]["outputDefinitions"]["artifacts"]["pushed_model"][
         "artifactType"] = {"schemaTitle": "PushedModel"}
     spec["root"]["dag"]["tasks"] = {}
     broken = tmp_path / "broken.yaml"
@@ -132,6 +132,36 @@ def test_vertex_trainer_runs_our_executor_in_a_custom_job(tmp_path, tiny_checkpo
     assert custom_config["checkpoint"] == tiny_checkpoint  # the TaskConfig travels as well
 
 
+def test_vertex_endpoint_and_hub_pushers_are_wired_to_the_blessing(tmp_path, tiny_checkpoint,
+                                                                   monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_never_compiled")
+    path = tmp_path / "pipeline.json"
+    _compile(path, tiny_checkpoint,
+             "--set", "vertex_endpoint={project_id: p, region: europe-west4, "
+                      "endpoint_name: news, machine_type: n1-standard-8}",
+             "--set", "hub_repo_id=acme/news-classifier",
+             "--set", "hub_options={branch: 'model-{version}', tag: null}")
+    spec, content = vertex.read_compiled(str(path))
+    assert vertex.check_compiled(str(path), "vertex") == []
+    tasks = spec.root.dag.tasks
+    assert {"ServingPusher", "VertexPusher", "HFHubPusher"} <= set(tasks)
+    for pusher in ("VertexPusher", "HFHubPusher"):
+        blessing = json_format.MessageToDict(tasks[pusher].inputs)["artifacts"]["model_blessing"]
+        assert blessing["taskOutputArtifact"]["producerTask"] == "HFEvaluator"
+    assert vertex.executor_class_paths(spec)["VertexPusher_executor"] == \
+        "tfx.extensions.google_cloud_ai_platform.pusher.executor.Executor"
+    custom_config = json.loads(_constant(tasks["VertexPusher"].inputs, "custom_config"))
+    assert custom_config["ai_platform_enable_vertex"] is True
+    assert custom_config["ai_platform_vertex_region"] == "europe-west4"
+    assert custom_config["ai_platform_vertex_container_image_uri"].startswith(
+        "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16")
+    assert custom_config["ai_platform_serving_args"] == {
+        "project_id": "p", "endpoint_name": "news", "machine_type": "n1-standard-8"}
+    assert _constant(tasks["HFHubPusher"].inputs, "repo_id") == "acme/news-classifier"
+    assert _constant(tasks["HFHubPusher"].inputs, "branch") == "model-{version}"
+    assert "hf_secret_never_compiled" not in json.dumps(content)
+
+
 def test_vertex_executor_launches_our_trainer_executor_class():
     from tfx.utils import name_utils
 
@@ -174,7 +204,7 @@ def test_config_file_carries_the_flags_and_flags_override_it(tmp_path, tiny_chec
 
 
 @pytest.mark.parametrize("config,flags,message", [
-    ({"pipeline": {"train_stpes": 3}}, [], "unknown key 'train_stpes'; known keys: batch_size"),
+    ({"pipeline": {"train_stpes": 3}}, [], "unknown key 'train_stpes'; known keys: baseline_tolerance, batch_size"),
     ({"pipeline": {"beam_pipeline_args": []}}, [], "give run.beam_args / compile.beam_args"),
     ({"compile": {"imgae": "x"}}, [], "unknown key 'imgae'"),
     ({"extras": {}}, [], "unknown section 'extras'"),

@@ -66,3 +66,22 @@ def train(root, examples, transform_graph, config, train_steps, eval_steps=2):
          "eval_args": json.dumps({"num_steps": eval_steps}),
          "custom_config": json.dumps(config.to_custom_config())})
     return model, model_run
+
+
+def evaluate(root, examples, model, eval_config, baseline=None):
+    """Runs HFEvaluator's executor on the eval split; returns (blessed, evaluation uri)."""
+    from google.protobuf import json_format
+    from tfx_hf.components.evaluation import executor as evaluator_executor
+    from tfx_hf.components.evaluation.component import TENSORFLOW_TEXT_OPS
+
+    evaluation = _artifact(standard_artifacts.ModelEvaluation, os.path.join(root, "evaluation"))
+    blessing = _artifact(standard_artifacts.ModelBlessing, os.path.join(root, "blessing"))
+    inputs = {"examples": [examples], "model": [model]}
+    if baseline is not None:
+        inputs["baseline_model"] = [baseline]
+    evaluator_executor.Executor().Do(
+        inputs, {"evaluation": [evaluation], "blessing": [blessing]},
+        {"eval_config": json_format.MessageToJson(eval_config),
+         "example_splits": json.dumps(["eval"]), "module_path": TENSORFLOW_TEXT_OPS,
+         "fairness_indicator_thresholds": "null"})
+    return blessing.get_int_custom_property("blessed") == 1, evaluation.uri

@@ -6,6 +6,9 @@ Signatures:
   classification `scores` (a sigmoid per class); for regression `scores` (the value).
 - `serving_tf_example`: serialized tf.Examples → the same outputs (for TFMA, BulkInferrer).
 - `transform_features`: serialized tf.Examples → the transformed features.
+- `transform_labels`: serialized tf.Examples → `label_id` as evaluation compares it with the
+  outputs (class id; multi-hot over the classes for multi-label; the value for regression),
+  from the same transform graph (TFMA's `preprocessing_function_names`).
 
 It loads with `tf.saved_model.load` where only tensorflow and tensorflow-text are installed;
 `assets.extra/requirements.txt` names the tensorflow-text version its ops need.
@@ -17,6 +20,8 @@ from typing import Dict, List, Sequence
 import tensorflow as tf
 import tensorflow_text
 import tensorflow_transform as tft
+
+from tfx_hf.components.task.config import LABEL_ID_FEATURE
 
 MODEL_INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -38,8 +43,10 @@ class _ServingModule(tf.Module):
         self._label_names = tf.constant(label_names or [""], tf.string)
         self._text_features = list(text_features)
         raw_spec = tf_transform_output.raw_feature_spec()
-        raw_spec.pop(label_feature, None)
+        self._label_spec = {label_feature: raw_spec.pop(label_feature)} \
+            if label_feature in raw_spec else {}
         self._raw_feature_spec = raw_spec
+        self._num_labels = len(label_names or [])
 
     def _predict(self, raw_features: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
         transformed = self.tft_layer(raw_features)
@@ -75,9 +82,22 @@ class _ServingModule(tf.Module):
         def transform_features(examples):
             return self.tft_layer(self._parse(examples))
 
-        return {"serving_default": serve_text.get_concrete_function(),
-                "serving_tf_example": serve_tf_example.get_concrete_function(),
-                "transform_features": transform_features.get_concrete_function()}
+        signatures = {"serving_default": serve_text.get_concrete_function(),
+                      "serving_tf_example": serve_tf_example.get_concrete_function(),
+                      "transform_features": transform_features.get_concrete_function()}
+        if self._label_spec:
+            @tf.function(input_signature=examples_spec)
+            def transform_labels(examples):
+                # Only the label is parsed: the transform graph prunes the tokenizer away.
+                label_id = self.tft_layer(tf.io.parse_example(examples, self._label_spec))[
+                    LABEL_ID_FEATURE]
+                if self._task == "multi_label_classification":
+                    label_id = tf.cast(tf.sparse.to_indicator(label_id, self._num_labels),
+                                       tf.float32)
+                return {LABEL_ID_FEATURE: label_id}
+
+            signatures["transform_labels"] = transform_labels.get_concrete_function()
+        return signatures
 
 
 def export_serving_model(model, tf_transform_output: tft.TFTransformOutput, export_dir: str,

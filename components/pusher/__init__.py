@@ -1,0 +1,1 @@
+"""Pushing a blessed serving model to a TF Serving model base path."""

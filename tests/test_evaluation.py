@@ -1,0 +1,158 @@
+"""eval_config per task, the top-class metrics, and real Evaluator runs (HFEvaluator's
+executor on models trained by the real Trainer executor): a good model is blessed with the
+metrics the serving model's own predictions give; a worse candidate than the blessed baseline
+is not blessed."""
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_model_analysis as tfma
+from tensorflow_model_analysis.metrics.multi_class_confusion_matrix_metrics import (
+    MatrixEntryKey, NO_PREDICTED_CLASS_ID)
+
+import trainer_harness
+from tfx_hf.components.evaluation import eval_config
+from tfx_hf.components.evaluation.eval_config import threshold_names, with_class_ids
+from tfx_hf.components.evaluation.metrics import _per_class
+from tfx_hf.components.task import TaskConfig
+
+TASKS = ["single_label_classification", "multi_label_classification", "regression"]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_threshold_name_lands_on_a_metric(task):
+    names = threshold_names(task)
+    config = eval_config(task, num_classes=3, thresholds={n: 0.5 for n in names})
+    thresholded = [m for spec in config.metrics_specs for m in spec.metrics
+                   if m.per_slice_thresholds]
+    assert len(thresholded) == len(names)
+    for metric in thresholded:  # bounds apply to the overall slice, not to each small slice
+        (per_slice,) = metric.per_slice_thresholds
+        assert list(per_slice.slicing_specs) == [tfma.SlicingSpec()]
+    assert config.model_specs[0].preprocessing_function_names == ["transform_labels"]
+
+
+def test_errors_are_bounded_above_and_compared_lower_is_better():
+    config = eval_config("regression", thresholds={"mse": 0.2})
+    (mse,) = [m for m in config.metrics_specs[0].metrics if m.class_name == "MeanSquaredError"]
+    threshold = mse.per_slice_thresholds[0].threshold
+    assert threshold.value_threshold.upper_bound.value == 0.2
+    assert threshold.change_threshold.direction == tfma.MetricDirection.LOWER_IS_BETTER
+
+
+def test_unknown_threshold_names_the_known_ones():
+    with pytest.raises(ValueError, match="macro_f1"):
+        eval_config("single_label_classification", thresholds={"f1": 0.5})
+
+
+def test_classes_are_filled_in_at_run_time():
+    config = with_class_ids(eval_config("multi_label_classification"), 4)
+    binarized = [s for s in config.metrics_specs if s.HasField("binarize")]
+    assert [list(s.binarize.class_ids.values) for s in binarized] == [[0, 1, 2, 3]]
+    macro = [s for s in config.metrics_specs if s.aggregate.macro_average]
+    assert dict(macro[0].aggregate.class_weights) == {0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0}
+    single = with_class_ids(eval_config("single_label_classification"), 2)
+    top_class = [m for s in single.metrics_specs for m in s.metrics if m.module]
+    assert {m.config for m in top_class} == {'"num_classes": 2'}
+
+
+def test_top_class_statistics_match_a_hand_count():
+    # actual → predicted counts: class 0: 3 right, 1 as class 1; class 1: 2 right;
+    # class 2: 1 as class 0, 1 with no prediction.
+    matrix = {MatrixEntryKey(0, 0): 3.0, MatrixEntryKey(0, 1): 1.0, MatrixEntryKey(1, 1): 2.0,
+              MatrixEntryKey(2, 0): 1.0, MatrixEntryKey(2, NO_PREDICTED_CLASS_ID): 1.0}
+    assert _per_class(matrix, "precision") == {0: 0.75, 1: 2 / 3, 2: 0.0}
+    assert _per_class(matrix, "recall") == {0: 0.75, 1: 1.0, 2: 0.0}
+    assert _per_class(matrix, "f1") == pytest.approx({0: 0.75, 1: 0.8, 2: 0.0})
+
+
+# Real Evaluator runs -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_checkpoint, topic_dataset):
+    """The examples and two models: `good` (trained) and `bad` (learning rate 0)."""
+    root = str(tmp_path_factory.mktemp("evaluation"))
+    config = TaskConfig(checkpoint=tiny_checkpoint, max_length=32, batch_size=8,
+                        learning_rate=3e-3)
+    examples, transform_graph = trainer_harness.prepare(
+        root, topic_dataset, config, splits={"train": "train", "test": "eval"})
+    models = {}
+    for name, steps, learning_rate in (("good", 60, 3e-3), ("bad", 1, 0.0)):
+        config.learning_rate = learning_rate
+        models[name], _ = trainer_harness.train(os.path.join(root, name), examples,
+                                                transform_graph, config, train_steps=steps)
+    return root, examples, models
+
+
+def _overall(evaluation_uri):
+    result = tfma.load_eval_result(evaluation_uri)
+    (overall,) = [m for key, m in result.slicing_metrics if key == ()]
+    return {sub_key: {name: value.get("doubleValue") for name, value in metrics.items()}
+            for sub_key, metrics in overall[""].items()}, result
+
+
+def _eval_rows(examples):
+    pattern = os.path.join(examples.uri, "Split-eval", "*")
+    records = list(tf.data.TFRecordDataset(tf.io.gfile.glob(pattern), compression_type="GZIP"))
+    labels = [tf.train.Example.FromString(r.numpy()).features.feature["label"].int64_list.value[0]
+              for r in records]
+    return tf.constant([r.numpy() for r in records]), np.array(labels)
+
+
+@pytest.mark.slow
+def test_good_model_is_blessed_with_the_metrics_of_its_predictions(trained):
+    root, examples, models = trained
+    blessed, uri = trainer_harness.evaluate(
+        os.path.join(root, "eval_good"), examples, models["good"],
+        eval_config(slicing=["topic"], thresholds={"accuracy": 0.5}))
+    assert blessed
+    metrics, result = _overall(uri)
+
+    serialized, labels = _eval_rows(examples)
+    model = tf.saved_model.load(os.path.join(models["good"].uri, "Format-Serving"))
+    predicted = model.signatures["serving_tf_example"](examples=serialized)["label_id"].numpy()
+    assert metrics[""]["example_count"] == len(labels) == 30
+    assert metrics[""]["sparse_categorical_accuracy"] == pytest.approx(
+        np.mean(predicted == labels), abs=1e-6)
+    f1 = []
+    for c in range(3):
+        tp = np.sum((predicted == c) & (labels == c))
+        precision = tp / max(np.sum(predicted == c), 1)
+        recall = tp / max(np.sum(labels == c), 1)
+        f1.append(2 * precision * recall / (precision + recall) if tp else 0.0)
+        assert metrics[f"classId:{c}"]["f1"] == pytest.approx(f1[-1], abs=1e-6)
+        assert 0.0 <= metrics[f"classId:{c}"]["auc"] <= 1.0
+    assert metrics[""]["macro_f1"] == pytest.approx(np.mean(f1), abs=1e-6)
+    assert metrics[""]["macro_f1"] > 0.5  # it learned the topics
+    assert {key for key, _ in result.slicing_metrics} >= {
+        (("topic", t),) for t in ("sport", "business", "tech")}
+    plots = list(tfma.load_plots(uri))
+    assert "multi_class_confusion_matrix_at_thresholds" in str(plots), str(plots)[:2000]
+
+
+@pytest.mark.slow
+def test_worse_candidate_than_the_blessed_baseline_is_not_blessed(trained):
+    root, examples, models = trained
+    blessed, uri = trainer_harness.evaluate(
+        os.path.join(root, "eval_bad"), examples, models["bad"], eval_config(),
+        baseline=models["good"])
+    assert not blessed
+    failures = tfma.load_validation_result(uri).metric_validations_per_slice
+    failed = {f.metric_key.name for s in failures for f in s.failures}
+    assert "sparse_categorical_accuracy" in failed
+    # The same candidate passes when it is not compared with a baseline.
+    blessed, _ = trainer_harness.evaluate(
+        os.path.join(root, "eval_bad_alone"), examples, models["bad"], eval_config())
+    assert blessed
+
+
+@pytest.mark.slow
+def test_value_threshold_blocks_blessing(trained):
+    root, examples, models = trained
+    blessed, uri = trainer_harness.evaluate(
+        os.path.join(root, "eval_strict"), examples, models["good"],
+        eval_config(thresholds={"macro_f1": 1.01}))
+    assert not blessed
+    failures = tfma.load_validation_result(uri).metric_validations_per_slice
+    assert {f.metric_key.name for s in failures for f in s.failures} == {"macro_f1"}
