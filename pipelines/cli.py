@@ -1,4 +1,4 @@
-"""The `tfx-hf` command: demo, run, predict, compile, submit."""
+"""The `tfx-hf` command: demo, run, predict, serve-check, compile, submit."""
 import argparse
 import json
 import os
@@ -67,6 +67,16 @@ def _parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="label texts with an exported or pushed model")
     predict.add_argument("model_dir", help="a SavedModel folder or a push destination")
     predict.add_argument("texts", nargs="+")
+
+    serve_check = commands.add_parser(
+        "serve-check", help="check that a pushed model serves with only TensorFlow and "
+        "TensorFlow Text (ops, requirements, sample requests); prints a JSON report")
+    serve_check.add_argument("model_dir", help="a SavedModel folder or a push destination")
+    serve_check.add_argument("--text", action="append", metavar="TEXT",
+                             help="a sample request text (repeatable; default: a few built-in "
+                             "ones: empty, non-ASCII, very long, invalid UTF-8)")
+    serve_check.add_argument("--timeout", type=float, default=600,
+                             help="seconds the checking process may take")
 
     compile_ = commands.add_parser(
         "compile", help="compile the pipeline for Vertex AI Pipelines or Kubeflow Pipelines 2.x")
@@ -200,12 +210,14 @@ def _finish(summary: dict, output: str, max_length: int) -> None:
     os.makedirs(output, exist_ok=True)
     with open(os.path.join(output, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
-    print(f"\nEval accuracy: {summary['accuracy']}")
+    if summary["accuracy"] is not None:
+        print(f"\nEval accuracy: {summary['accuracy']}")
+    print(f"Eval metrics: {json.dumps(summary['metrics'])}")
     print(f"Blessed: {summary['blessed']}")
     print(f"Pushed model: {summary['pushed_model'] or 'not pushed (not blessed)'}")
     print(f"Rows per split: {summary.get('row_counts')}; took {summary.get('seconds')} s")
     for p in summary["predictions"]:
-        print(f"  {p['label']:>14} {p['probability']:.2f}  {p['text']}")
+        print(f"  {p['summary']:>20}  {p['text']}")
     print(f"Summary: {os.path.join(output, 'summary.json')}")
 
 
@@ -275,20 +287,32 @@ def _run(args) -> None:
 
 def _latest_version(model_dir: str) -> str:
     """A push destination holds numbered versions: take the newest."""
-    if os.path.isfile(os.path.join(model_dir, "saved_model.pb")):
-        return model_dir
-    versions = [d for d in os.listdir(model_dir) if d.isdigit()] if os.path.isdir(model_dir) else []
-    if not versions:
-        raise UsageError(f"{model_dir!r} is neither a SavedModel nor a push destination with "
-                         "numbered versions.")
-    return os.path.join(model_dir, max(versions, key=int))
+    from tfx_hf.pipelines import serve_check  # pylint: disable=g-import-not-at-top
+
+    try:
+        return serve_check.latest_version(model_dir)
+    except serve_check.ModelDirError as e:
+        raise UsageError(str(e))
 
 
 def _predict(args) -> None:
     from tfx_hf.pipelines import results  # pylint: disable=g-import-not-at-top
 
     for p in results.predict(_latest_version(args.model_dir), args.texts):
-        print(f"{p['label']}\t{p['probability']:.4f}\t{p['text']}")
+        print(f"{p['summary']}\t{p['text']}")
+
+
+def _serve_check(args) -> int:
+    from tfx_hf.pipelines import serve_check  # pylint: disable=g-import-not-at-top
+
+    texts = [os.fsencode(t) for t in args.text] if args.text else None  # bytes as typed
+    report = serve_check.check(_latest_version(args.model_dir), texts, timeout=args.timeout)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    for warning in report["warnings"]:
+        print(f"tfx-hf serve-check: warning: {warning}", file=sys.stderr)
+    for error in report["errors"]:
+        print(f"tfx-hf serve-check: FAILED: {error}", file=sys.stderr)
+    return 0 if report["ok"] else 1
 
 
 def _compile_options(args, file_config: dict) -> dict:
@@ -367,12 +391,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         from absl import logging  # pylint: disable=g-import-not-at-top
         logging.set_verbosity(logging.INFO)  # TFX's and the training progress lines
     try:
-        {"demo": _demo, "run": _run, "predict": _predict, "compile": _compile,
-         "submit": _submit}[args.command](args)
+        status = {"demo": _demo, "run": _run, "predict": _predict, "compile": _compile,
+                  "submit": _submit, "serve-check": _serve_check}[args.command](args)
     except (UsageError, ConfigError) + errors.INPUT_ERRORS as e:
         print(f"tfx-hf {args.command}: error: {e}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0  # serve-check: 1 when the model fails the check
 
 
 if __name__ == "__main__":

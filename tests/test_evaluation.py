@@ -86,18 +86,11 @@ def trained(tmp_path_factory, tiny_checkpoint, topic_dataset):
 
 
 def _overall(evaluation_uri):
+    """{sub key ("" or "classId:N"): {metric: value}} of the overall slice, and the result."""
     result = tfma.load_eval_result(evaluation_uri)
     (overall,) = [m for key, m in result.slicing_metrics if key == ()]
     return {sub_key: {name: value.get("doubleValue") for name, value in metrics.items()}
             for sub_key, metrics in overall[""].items()}, result
-
-
-def _eval_rows(examples):
-    pattern = os.path.join(examples.uri, "Split-eval", "*")
-    records = list(tf.data.TFRecordDataset(tf.io.gfile.glob(pattern), compression_type="GZIP"))
-    labels = [tf.train.Example.FromString(r.numpy()).features.feature["label"].int64_list.value[0]
-              for r in records]
-    return tf.constant([r.numpy() for r in records]), np.array(labels)
 
 
 @pytest.mark.slow
@@ -109,7 +102,8 @@ def test_good_model_is_blessed_with_the_metrics_of_its_predictions(trained):
     assert blessed
     metrics, result = _overall(uri)
 
-    serialized, labels = _eval_rows(examples)
+    serialized, labels = trainer_harness.eval_split(examples, "label")
+    labels = np.array([label[0] for label in labels])
     model = tf.saved_model.load(os.path.join(models["good"].uri, "Format-Serving"))
     predicted = model.signatures["serving_tf_example"](examples=serialized)["label_id"].numpy()
     assert metrics[""]["example_count"] == len(labels) == 30

@@ -8,11 +8,14 @@ import datasets
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_model_analysis as tfma
 from transformers import AutoTokenizer, TFAutoModelForSequenceClassification
 
 import trainer_harness
 from conftest import COMMON, TOPICS, make_texts
+from tfx_hf.components.evaluation import eval_config
 from tfx_hf.components.task import TaskConfig
+from tfx_hf.pipelines import results
 from tfx_hf.components.trainer.checkpoint import load_sequence_classifier
 
 pytestmark = pytest.mark.slow
@@ -157,3 +160,30 @@ def test_task_trains_and_serves(tmp_path, tiny_checkpoint, task):
     else:
         assert out["scores"].shape == (4,)
     assert tf.io.gfile.glob(os.path.join(model_run.uri, "train", "events.out.tfevents*"))
+
+    # The Evaluator (TFMA, through serving_tf_example and transform_labels) agrees with the
+    # serving model's own predictions on the eval split.
+    blessed, evaluation_uri = trainer_harness.evaluate(
+        os.path.join(str(tmp_path), "eval"), examples, model, eval_config(task))
+    assert blessed, tfma.load_validation_result(evaluation_uri)
+    metrics = results.overall_metrics(evaluation_uri)
+    serialized, labels = trainer_harness.eval_split(examples, config.label_feature)
+    predicted = serving.signatures["serving_tf_example"](examples=serialized)
+    assert metrics["example_count"] == len(labels) == 24
+    if task == "single_label_classification":
+        expected = np.mean(predicted["label_id"].numpy() == np.array([l[0] for l in labels]))
+        assert metrics["sparse_categorical_accuracy"] == pytest.approx(expected, abs=1e-6)
+        assert 0.0 <= metrics["macro_f1"] <= 1.0
+    elif task == "multi_label_classification":
+        truth = np.zeros((len(labels), 3), bool)
+        for i, ids in enumerate(labels):
+            truth[i, ids] = True
+        guess = predicted["scores"].numpy() > 0.5
+        tp = np.sum(truth & guess)
+        micro_f1 = 2 * tp / (2 * tp + np.sum(~truth & guess) + np.sum(truth & ~guess))
+        assert metrics["micro_average_f1_score"] == pytest.approx(micro_f1, abs=1e-5)
+        assert 0.0 <= metrics["macro_average_auc"] <= 1.0
+    else:
+        mse = np.mean((predicted["scores"].numpy() - np.array([l[0] for l in labels])) ** 2)
+        assert metrics["mean_squared_error"] == pytest.approx(mse, rel=1e-4)
+        assert "mean_absolute_error" in metrics

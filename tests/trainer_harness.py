@@ -85,3 +85,16 @@ def evaluate(root, examples, model, eval_config, baseline=None):
          "example_splits": json.dumps(["eval"]), "module_path": TENSORFLOW_TEXT_OPS,
          "fairness_indicator_thresholds": "null"})
     return blessing.get_int_custom_property("blessed") == 1, evaluation.uri
+
+
+def eval_split(examples, label_feature):
+    """The eval split's serialized tf.Examples and each row's label values."""
+    import tensorflow as tf
+
+    files = tf.io.gfile.glob(os.path.join(examples.uri, "Split-eval", "*"))
+    records = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+    labels = []
+    for record in records:
+        feature = tf.train.Example.FromString(record).features.feature[label_feature]
+        labels.append(list(feature.int64_list.value) or list(feature.float_list.value))
+    return tf.constant(records), labels

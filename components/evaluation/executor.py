@@ -6,12 +6,16 @@ import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from google.protobuf import json_format
 from tfx.components.evaluator import executor as evaluator_executor
+from absl import logging
 from tfx.types import artifact_utils, standard_component_specs
-from tfx.utils import path_utils
+from tfx.utils import io_utils, path_utils
 
 from tfx_hf.components.evaluation.eval_config import with_class_ids
 
 MODEL_INFO = os.path.join("assets.extra", "model_info.json")
+BLESSED_KEY = "blessed"  # TFX Evaluator's blessing property and file
+BLESSED_FILE = "BLESSED"
+RUBBER_STAMP_KEY = "rubber_stamp"
 
 
 def model_label_names(model_uri: str) -> list:
@@ -24,17 +28,43 @@ def model_label_names(model_uri: str) -> list:
         return json.load(f).get("label_names") or []
 
 
+def _has_value_threshold(config: tfma.EvalConfig) -> bool:
+    return any(threshold.HasField("value_threshold")
+               for spec in config.metrics_specs for metric in spec.metrics
+               for threshold in [metric.threshold] + [t.threshold for t in
+                                                      metric.per_slice_thresholds])
+
+
 class Executor(evaluator_executor.Executor):
-    """The standard Evaluator executor; `eval_config` binarizations left without class ids
-    (see `eval_config(num_classes=None)`) get every class of the candidate model."""
+    """The standard Evaluator executor, plus:
+
+    - `eval_config` binarizations left without class ids (see `eval_config(num_classes=None)`)
+      get every class of the candidate model;
+    - the first model (no blessed baseline yet) of a config whose only thresholds compare with
+      the baseline is blessed as TFMA's rubber stamp intends: TFX drops the change thresholds
+      and, left with none, would write no blessing at all, so nothing could ever be pushed.
+    """
 
     def Do(self, input_dict, output_dict, exec_properties):
         key = standard_component_specs.EVAL_CONFIG_KEY
-        if exec_properties.get(key) and input_dict.get(standard_component_specs.MODEL_KEY):
-            model = artifact_utils.get_single_instance(
-                input_dict[standard_component_specs.MODEL_KEY])
-            config = json_format.Parse(exec_properties[key], tfma.EvalConfig())
-            completed = with_class_ids(config, len(model_label_names(model.uri)))
-            exec_properties = {**exec_properties,
-                               key: json_format.MessageToJson(completed, sort_keys=True)}
-        super().Do(input_dict, output_dict, exec_properties)
+        if not (exec_properties.get(key) and input_dict.get(standard_component_specs.MODEL_KEY)):
+            return super().Do(input_dict, output_dict, exec_properties)
+        model = artifact_utils.get_single_instance(input_dict[standard_component_specs.MODEL_KEY])
+        config = with_class_ids(json_format.Parse(exec_properties[key], tfma.EvalConfig()),
+                                len(model_label_names(model.uri)))
+        super().Do(input_dict, output_dict,
+                   {**exec_properties, key: json_format.MessageToJson(config, sort_keys=True)})
+
+        blessing = artifact_utils.get_single_instance(
+            output_dict[standard_component_specs.BLESSING_KEY])
+        first_model = not input_dict.get(standard_component_specs.BASELINE_MODEL_KEY)
+        if (first_model and not blessing.has_custom_property(BLESSED_KEY)
+                and tfma.utils.has_change_threshold(config)
+                and not _has_value_threshold(config)):
+            logging.info("No blessed baseline yet and only baseline thresholds: blessing the "
+                         "first model (rubber stamp).")
+            io_utils.write_string_file(os.path.join(blessing.uri, BLESSED_FILE), "")
+            blessing.set_int_custom_property(BLESSED_KEY, 1)
+            blessing.set_int_custom_property(RUBBER_STAMP_KEY, 1)
+            blessing.set_string_custom_property("current_model", model.uri)
+            blessing.set_int_custom_property("current_model_id", model.id)
