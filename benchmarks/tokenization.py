@@ -4,7 +4,7 @@
 Both sides run in this one process on the same texts, best of `--repeats` runs each.
 Both sides use the same options (padding="max_length", truncation=True, max_length).
 The same for the SentencePiece path: an XLM-R-style Unigram checkpoint trained here on the
-corpus (needs the `sentencepiece` package), one run each side, under "sentencepiece".
+corpus (needs the `sentencepiece` package), best of `--repeats` too, under "sentencepiece".
 Final line: JSON with both timings and MB/s, ids parity (rows exactly equal) and `tokenize_speed_ratio` (🤗 time / ours).
     .venv/bin/python benchmarks/tokenization.py [--max-length 128] [--batch-size 256]
 """
@@ -83,7 +83,7 @@ def main():
         sp_reference = AutoTokenizer.from_pretrained(sp_checkpoint)
         sp_ours = InGraphTokenizer.from_pretrained(sp_checkpoint, max_length=args.max_length)
         sp_reference_seconds, sp_ours_seconds, sp_identical, _ = _compare(
-            sp_reference, sp_ours, batches, args.max_length, repeats=1)
+            sp_reference, sp_ours, batches, args.max_length, args.repeats)
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     print(json.dumps({
         "texts": len(texts), "megabytes": round(megabytes, 3), "max_length": args.max_length,
@@ -95,7 +95,7 @@ def main():
         "identical_rows": identical, "rows": rows,
         "tokenize_speed_ratio": round(reference_seconds / ours_seconds, 2),
         "sentencepiece": {
-            "checkpoint": "XLM-R-style Unigram, 8000 pieces trained on the corpus", "runs": 1,
+            "checkpoint": "XLM-R-style Unigram, 8000 pieces trained on the corpus",
             "hf_fast_seconds": round(sp_reference_seconds, 4),
             "in_graph_seconds": round(sp_ours_seconds, 4),
             "hf_fast_mb_per_s": round(megabytes / sp_reference_seconds, 2),

@@ -42,5 +42,7 @@ def test_runtime_settings():
     # The executors that KFP/Vertex and the Vertex Trainer's CustomJob import by class path.
     for module in ("tfx_hf.components.trainer.executor",
                    "tfx_hf.components.vertex_trainer.executor",
-                   "tfx_hf.components.hf_dataset_example_gen.executor"):
+                   "tfx_hf.components.hf_dataset_example_gen.executor",
+                   "tfx_hf.components.evaluation.executor", "tfx_hf.components.evaluation.metrics",
+                   "tfx_hf.components.pusher.executor", "tfx_hf.components.hf_hub_pusher.executor"):
         assert module in DOCKERFILE

@@ -179,3 +179,64 @@ def test_sentencepiece_model_without_tokenizer_json_is_named(tmp_path):
     (tmp_path / "spiece.model").write_bytes(b"")
     with pytest.raises(TokenizerFilesError, match="spiece.model.*no tokenizer.json"):
         InGraphTokenizer.from_pretrained(str(tmp_path), max_length=8)
+
+
+# Rows of characters each normalizer step maps one by one take a string-level fast path
+# (SentencePieceUnigram.normalize); the others the exact per-code-point one.
+FAST_PATH_TEXTS = [
+    "Plain ASCII, with punctuation: (a) [b] {c} 'q' \"qq\" ``quotes'' ~^|\\ 1,234.5% $9",
+    "UPPER lower MiXeD  double  spaces   three\ttab\t\ttabs",
+    "  leading and trailing spaces  ", " ", "", "x",
+    "CR LF\r\nlone CR\rlone LF\n\n\r\r\n\r\n\n\rend",
+    "controls\x00NUL\x01\x02\x07\x08\x0b\x0c\x0e\x1b\x1f\x7f end\x00",
+    "£10m for the £ and pounds £", "\u00a0no-break\u00a0space \u00a0 ",
+    "Latin-1: café naïve Ångström Æsir ø ß ÿ Ð þ ª º ¹ ² ½ µ ¿¡ × ÷ ¬ ´ ¸ ¨ ¯ \u00ad shy",
+    "Latin Extended: ı İ ĳ ŉ ſ ǅ Ǆ ǳ ȸ ɐ ʰ ˆ ˜",
+]
+MUST_TAKE_EXACT_PATH = [
+    "combining a\u0301 after ASCII", "\u212b Kelvin \u212a", "ﬁ ligature", "▁metaspace▁▁in text",
+    "invalid \ufffd char", "emoji 😀 and ZWJ 👩\u200d💻", "한국어 텍스트", "ｆｕｌｌ width",
+    "Greek Σίσυφος", "Cyrillic Привет", "mixed £ and € and \u2581",
+]
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_fast_path_rows_match_reference(checkpoints, references, family):
+    ours = InGraphTokenizer.from_pretrained(checkpoints[family], max_length=512,
+                                            padding="longest")
+    encoder = ours._encoder  # pylint: disable=protected-access
+    assert encoder._fast_class is not None  # pylint: disable=protected-access
+    texts = FAST_PATH_TEXTS + MUST_TAKE_EXACT_PATH + [a + b for a, b in zip(
+        FAST_PATH_TEXTS, MUST_TAKE_EXACT_PATH)]
+    fast = tf.strings.regex_full_match(tf.constant(texts), encoder._fast_class).numpy()
+    # pylint: disable=protected-access
+    assert fast[:7].all() and not fast[len(FAST_PATH_TEXTS):].any(), (family, fast)
+    # The normalized text itself (Metaspace and Unigram could hide a difference in spaces).
+    normalizer = references[family].backend_tokenizer.normalizer
+    got = [t.decode("utf-8") for t in tf.function(encoder.normalize)(tf.constant(texts)).numpy()]
+    assert got == [normalizer.normalize_str(t) for t in texts], family
+    # Batches of fast-path rows only, exact-path rows only, and both.
+    for batch in (FAST_PATH_TEXTS, MUST_TAKE_EXACT_PATH, texts, texts[::-1]):
+        expected = references[family](batch, padding="longest", truncation=True,
+                                      max_length=512)
+        _assert_same(ours(tf.constant(batch)), expected, (family, batch[0]))
+    # Each row on its own (a batch of one row, which takes a single path).
+    for text in texts:
+        expected = references[family]([text], padding="longest", truncation=True,
+                                      max_length=512)
+        _assert_same(ours(tf.constant([text])), expected, (family, text))
+
+
+def test_fast_path_characters_follow_the_normalizers(checkpoints):
+    """XLM-R (Precompiled first) keeps most Latin-1 on the fast path; ALBERT (NFKD,
+    StripAccents, Lowercase) only what those leave unchanged but ASCII lowering."""
+    def fast(family, char):
+        encoder = InGraphTokenizer.from_pretrained(checkpoints[family], max_length=8)._encoder
+        return bool(tf.strings.regex_full_match(char, encoder._fast_class).numpy())
+    for family in FAMILIES:
+        for char in "aZ \t\r\n\x00\x7f£":
+            assert fast(family, char), (family, char)
+        for char in "\u0301\ufffd\u2581½ﬁ€":
+            assert not fast(family, char), (family, char)
+    assert fast("xlmr", "é") and not fast("albert", "é")
+    assert not fast("albert", "Ð") and not fast("albert", "\u00a0")

@@ -11,6 +11,7 @@ converter, for one, lowers the scores of pieces like "1,"). So each step follows
     on a model proto written here from 🤗's vocabulary and scores, that does no normalization
     of its own and can match every piece 🤗 can (control tokens and "<unk>" included).
 """
+import unicodedata
 from typing import List, Optional
 
 import numpy as np
@@ -18,7 +19,8 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from tfx_hf.components.tokenization import sentencepiece_tables, unicode_tables
-from tfx_hf.components.tokenization.code_points import CodePoints, flag_table, lowercase_table
+from tfx_hf.components.tokenization.code_points import (
+    CAPITAL_I_WITH_DOT, CodePoints, flag_table, lowercase_table)
 from tfx_hf.components.tokenization.make_unicode_tables import (
     COMBINING_MARK, GRAPHEME_CONTROL, GRAPHEME_EXTEND, GRAPHEME_PREPEND, WHITESPACE)
 from tfx_hf.components.tokenization.precompiled_charsmap import MAX_GRAPHEME_BYTES, read_charsmap
@@ -27,6 +29,13 @@ from tfx_hf.components.tokenization.tokenizer_files import (
 
 _CODE_POINT_BITS = 21
 _CR, _LF = 0x0D, 0x0A
+_METASPACE = "\u2581".encode("utf-8")
+# The fast path (see SentencePieceUnigram.normalize) takes rows of these characters only, and
+# of them only those that every normalizer step maps one by one as its fast variant does.
+_FAST_PATH_CANDIDATES = list(range(0x00, 0x80)) + list(range(0xA0, 0x300))
+# Precompiled replacements the fast path applies (one regex pass each); characters with any
+# other replacement send their row to the exact path.
+_FAST_PATH_VALUES = ("", " ")
 
 
 WHITESPACE_CHARS = "".join(chr(cp) for first, last in unicode_tables.FLAG_RANGES[WHITESPACE]
@@ -99,6 +108,10 @@ def unigram_model_proto(pieces, unk_id: int):
                   + _int_field(5, 0))
     model = b"".join(proto) + _bytes_field(2, trainer) + _bytes_field(3, normalizer)
     return model, extra_ids
+
+
+def _char_class(cps) -> str:
+    return "[" + "".join(f"\\x{{{cp:x}}}" for cp in sorted(cps)) + "]"
 
 
 def _flatten(normalizer: Optional[dict]) -> List[dict]:
@@ -224,7 +237,9 @@ class SentencePieceUnigram(tf.Module):
         self.prepend_scheme = config.prepend_scheme
         self._flags = tf.constant(flag_table(sentencepiece_tables.FLAG_RANGES))
         self._lower = tf.constant(lowercase_table())
-        self._steps = [self._step(step) for step in _flatten(config.normalizer)]
+        steps = _flatten(config.normalizer)
+        self._steps = [self._step(step) for step in steps]
+        self._fast_class, self._fast_steps = self._plan_fast_path(steps)
         model, extra_ids = unigram_model_proto(config.pieces, config.unk_id)
         self._extra_ids = tf.constant([0] * len(config.pieces) + extra_ids, tf.int64)
         self._n_pieces = len(config.pieces)
@@ -269,10 +284,136 @@ class SentencePieceUnigram(tf.Module):
     def _on_code_points(fn):
         return lambda text: fn(CodePoints.decode(text)).encode()
 
+    def _plan_fast_path(self, steps):
+        """(RE2 class of the characters of fast-path rows, fast variants of the steps), or
+        (None, None) when the steps have no fast path.
+
+        On a row of such characters every step is exactly a string-level op: Replace and Strip
+        themselves; NF* and StripAccents the identity; Lowercase ASCII lowering
+        (tf.strings.lower) with every other character its own lowercase; Precompiled a few
+        regex passes, since each character is a grapheme of its own there but for CR LF.
+        Each candidate character is followed through the steps (and what the steps make of
+        it); it stays a fast-path character only if every step keeps to that."""
+        flags = flag_table(sentencepiece_tables.FLAG_RANGES)
+        lower = lowercase_table()
+        maps = [read_charsmap(step["precompiled_charsmap"])
+                if step.get("type") == "Precompiled" and step.get("precompiled_charsmap")
+                else None for step in steps]
+
+        def precompiled_value(charsmap, cp):
+            """What the fast variant makes of `cp` (a string), or None if it cannot."""
+            single, multi = charsmap
+            if flags[cp] & (GRAPHEME_EXTEND | GRAPHEME_PREPEND) or not (
+                    cp < 0x300 or cp == 0x2581):
+                return None  # may join a grapheme with its neighbours
+            value = single.get(cp, chr(cp))
+            if cp in single and value not in _FAST_PATH_VALUES:
+                return None
+            if cp == _CR:  # "\r\n" is one grapheme: its shortest key prefix, or each char
+                crlf = single.get(_CR, multi.get("\r\n"))
+                if crlf is not None and crlf not in _FAST_PATH_VALUES:
+                    return None
+                value += crlf or ""  # (only the characters the step may write count)
+            return value
+
+        def follows(cp, first) -> bool:
+            """Whether `cp`, met at step `first`, goes through the fast variants."""
+            chars = {cp}
+            for step, charsmap in zip(steps[first:], maps[first:]):
+                kind = step.get("type")
+                following = set()
+                for c in chars:
+                    if kind in ("NFC", "NFD", "NFKC", "NFKD"):
+                        if not (c < 0x300 and unicodedata.normalize(kind, chr(c)) == chr(c)
+                                and not unicodedata.combining(chr(c))):
+                            return False
+                        following.add(c)
+                    elif kind == "StripAccents":
+                        if flags[c] & COMBINING_MARK:
+                            return False
+                        following.add(c)
+                    elif kind == "Lowercase":
+                        low = int(lower[c]) if c < len(lower) else c
+                        if c == CAPITAL_I_WITH_DOT or (c >= 0x80 and low != c) or (
+                                c < 0x80 and chr(low) != chr(c).lower()):
+                            return False
+                        following.add(low)
+                    elif kind == "Precompiled" and charsmap:
+                        value = precompiled_value(charsmap, c)
+                        if value is None:
+                            return False
+                        following.update(ord(v) for v in value)
+                    else:  # Replace, Strip (the same op), Precompiled without a charsmap
+                        following.add(c)
+                chars = following
+            return True
+
+        for i, step in enumerate(steps):
+            if step.get("type") == "Replace" and not all(
+                    follows(ord(c), i + 1) for c in step["content"]):
+                return None, None
+        fast_chars = [cp for cp in _FAST_PATH_CANDIDATES if follows(cp, 0)]
+        if not fast_chars:
+            return None, None
+        # The characters each step can meet on fast-path rows, for the Precompiled passes.
+        fast_steps, chars = [], set(fast_chars)
+        for step, charsmap, exact in zip(steps, maps, self._steps):
+            kind = step.get("type")
+            if kind in ("Replace", "Strip"):
+                fast_steps.append(exact)
+                if kind == "Replace":
+                    chars |= {ord(c) for c in step["content"]}
+            elif kind == "Lowercase":
+                fast_steps.append(tf.strings.lower)  # ASCII bytes only
+                chars = {int(lower[c]) if c < 0x80 else c for c in chars}
+            elif kind == "Precompiled" and charsmap:
+                fast_steps.append(self._fast_precompiled(charsmap, chars))
+                chars = {ord(v) for c in chars for v in precompiled_value(charsmap, c)}
+            # NF*, StripAccents, an empty Precompiled: the identity on these rows
+        return _char_class(fast_chars) + "*", fast_steps
+
+    @staticmethod
+    def _fast_precompiled(charsmap, chars):
+        """Precompiled on text of `chars` (each a grapheme but for CR LF, with a replacement
+        of "" or " " or none): CR LF first, then one regex pass per replacement. No pass
+        meets what another wrote: " " is no key (checked), CR LF are done first."""
+        single, multi = charsmap
+        passes = []
+        if _CR in chars and _LF in chars:
+            crlf = single.get(_CR, multi.get("\r\n"))
+            if crlf is not None:
+                passes.append(("\r\n", crlf))
+        for value in _FAST_PATH_VALUES:
+            keys = [c for c in chars if single.get(c) == value]
+            if keys:
+                passes.append((_char_class(keys), value))
+        if any(ord(v) in single for _, value in passes for v in value):
+            raise AssertionError("a fast-path Precompiled replacement is itself a key")
+
+        def apply(text):
+            for regex, value in passes:
+                text = tf.strings.regex_replace(text, regex, value)
+            return text
+        return apply
+
     def normalize(self, text) -> tf.Tensor:
         # Invalid UTF-8 reads as U+FFFD first, so that the regex steps see valid text.
         text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace",
                                             replacement_char=0xFFFD)
+        if self._fast_class is None:
+            return self._exact_normalize(text)
+        # Rows of fast-path characters only (see _plan_fast_path) take the string-level
+        # variants of the steps, the others the exact ones; rows keep their order.
+        fast = tf.strings.regex_full_match(text, self._fast_class)
+        fast_rows = tf.cast(tf.where(fast)[:, 0], tf.int32)
+        exact_rows = tf.cast(tf.where(~fast)[:, 0], tf.int32)
+        fast_text = tf.gather(text, fast_rows)
+        for step in self._fast_steps:
+            fast_text = step(fast_text)
+        exact_text = self._exact_normalize(tf.gather(text, exact_rows))
+        return tf.dynamic_stitch([fast_rows, exact_rows], [fast_text, exact_text])
+
+    def _exact_normalize(self, text):
         for step in self._steps:
             text = step(text)
         return text
@@ -280,42 +421,28 @@ class SentencePieceUnigram(tf.Module):
     def tokenize_normalized(self, text, at_start=None) -> tf.RaggedTensor:
         """Normalized texts to ids; `at_start` says which texts begin their input (for
         prepend_scheme="first")."""
-        cps = CodePoints.decode(text)
-        values = tf.where(cps.values == 32, 0x2581, cps.values)
-        lengths = tf.math.bincount(tf.cast(cps.rows, tf.int32), minlength=tf.cast(
-            cps.nrows, tf.int32), maxlength=tf.cast(cps.nrows, tf.int32), dtype=tf.int64)
-        row_starts = tf.cumsum(lengths, exclusive=True)
-        first_cp = tf.gather(tf.concat([values, [0]], 0), row_starts)
-        prepend = (lengths > 0) & (first_cp != 0x2581)
+        # Metaspace on bytes: " " becomes "▁" and a word starts at each "▁": the text is split
+        # at each of them (as " ": one byte, and the split needs no regex), every part but the
+        # first becomes a word with "▁" put back, the first one too where the scheme prepends
+        # "▁" (a text that starts with neither), or where it is not empty.
+        parts = tf.strings.split(tf.strings.regex_replace(text, "\\x{2581}", " "), sep=" ")
+        first_part = tf.equal(tf.range(tf.shape(parts.values, out_type=tf.int64)[0]),
+                              tf.gather(parts.row_starts(), parts.value_rowids()))
+        prepend = tf.strings.length(parts.values) > 0  # on first parts: not starting with "▁"
         if self.prepend_scheme == "never":
             prepend &= False
-        elif self.prepend_scheme == "first":
-            prepend &= at_start if at_start is not None else True
-        # Insert "▁" before the first code point of each row that gets one.
-        n = tf.shape(values, out_type=tf.int64)[0]
-        position = tf.range(n) - tf.gather(row_starts, cps.rows)
-        extra = tf.cast((position == 0) & tf.gather(prepend, cps.rows), tf.int64)
-        out_of = tf.repeat(tf.range(n), extra + 1)
-        copy = tf.range(tf.shape(out_of, out_type=tf.int64)[0]) - tf.gather(
-            tf.cumsum(extra + 1, exclusive=True), out_of)
-        is_prefix = tf.gather(extra, out_of) > copy
-        values = tf.where(is_prefix, 0x2581, tf.gather(values, out_of))
-        rows = tf.gather(cps.rows, out_of)
-        # A word at each "▁" and at each row start.
-        previous_row = tf.concat([[-1], rows[:-1]], 0)
-        starts = (values == 0x2581) | (rows != previous_row)
-        word = tf.cumsum(tf.cast(starts, tf.int64)) - 1
-        n_words = tf.reduce_sum(tf.cast(starts, tf.int64))
-        words = tf.strings.unicode_encode(
-            tf.RaggedTensor.from_value_rowids(values, word, nrows=n_words), "UTF-8")
+        elif self.prepend_scheme == "first" and at_start is not None:
+            prepend &= tf.gather(at_start, parts.value_rowids())
+        keep = ~first_part | tf.not_equal(parts.values, "")
+        words = tf.boolean_mask(tf.strings.join(
+            [tf.where(~first_part | prepend, _METASPACE, b""), parts.values]), keep)
+        word_rows = tf.boolean_mask(parts.value_rowids(), keep)
         ids = tf.cast(self._unigram.tokenize(words), tf.int64)
         # The copy of the unknown piece (see unigram_model_proto) is 🤗's unknown id.
-        ids = ids.with_flat_values(tf.where(ids.flat_values >= self._n_pieces,
-                                            tf.gather(self._extra_ids, ids.flat_values),
-                                            ids.flat_values))
-        by_text = tf.RaggedTensor.from_value_rowids(ids, tf.boolean_mask(rows, starts),
-                                                    nrows=cps.nrows)
-        return by_text.merge_dims(1, 2)
+        flat = tf.where(ids.values >= self._n_pieces, tf.gather(self._extra_ids, ids.values),
+                        ids.values)
+        return tf.RaggedTensor.from_value_rowids(flat, tf.gather(word_rows, ids.value_rowids()),
+                                                 nrows=parts.nrows())
 
     def __call__(self, text, at_start=None) -> tf.RaggedTensor:
         return self.tokenize_normalized(self.normalize(text), at_start)

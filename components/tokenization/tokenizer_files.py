@@ -44,14 +44,18 @@ class WordPieceConfig:
                 ((cls, 0), ("A", 0), (sep, 0), ("B", 1), (sep, 1)))
 
     def token_id(self, token: str) -> int:
-        try:
-            return self._ids[token]
-        except KeyError:
-            raise TokenizerFilesError(f"Special token {token!r} is not in the vocabulary.")
+        return _token_id(self._ids, token)
 
     @functools.cached_property
     def _ids(self) -> Dict[str, int]:
         return {t: i for i, t in enumerate(self.vocab)}
+
+
+def _token_id(ids: Dict[str, int], token: str) -> int:
+    try:
+        return ids[token]
+    except KeyError:
+        raise TokenizerFilesError(f"Special token {token!r} is not in the vocabulary.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,10 +81,7 @@ class SentencePieceConfig:
         return self.single_template, self.pair_template
 
     def token_id(self, token: str) -> int:
-        try:
-            return self._ids[token]
-        except KeyError:
-            raise TokenizerFilesError(f"Special token {token!r} is not in the vocabulary.")
+        return _token_id(self._ids, token)
 
     @functools.cached_property
     def _ids(self) -> Dict[str, int]:
