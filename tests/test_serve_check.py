@@ -1,0 +1,155 @@
+"""`tfx-hf serve-check`: a model exported by the real Trainer passes (as a SavedModel folder and
+as a push destination); Python ops, ops registered nowhere, a missing tensorflow-text pin and
+a folder that is no SavedModel fail with a message naming the cause."""
+import json
+import os
+import shutil
+
+import pytest
+import tensorflow as tf
+import tensorflow_text as text
+
+import trainer_harness
+from tfx_hf.components.task import TaskConfig
+from tfx_hf.pipelines import cli, serve_check
+
+
+def _save(module, path, requirements=None, task="regression"):
+    """`module.serve` as serving_default, with the assets.extra an export would write."""
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    if requirements is not None:
+        os.makedirs(path / "assets.extra")
+        (path / "assets.extra" / "requirements.txt").write_text(requirements)
+        (path / "assets.extra" / "model_info.json").write_text(json.dumps(
+            {"task": task, "text_features": ["text"], "label_names": []}))
+    return str(path)
+
+
+class _TextLength(tf.Module):
+    """A tf-text op (NormalizeUTF8) and core ops: what a model server has."""
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def serve(self, texts):
+        normalized = text.normalize_utf8(texts, "NFKC")
+        return {"scores": tf.cast(tf.strings.length(normalized), tf.float32)}
+
+
+class _PythonLength(tf.Module):
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def serve(self, texts):
+        lengths = tf.py_function(lambda t: tf.strings.length(t), [texts], tf.int32)
+        return {"scores": tf.cast(lengths, tf.float32)}
+
+
+def _serve_check(capsys, *argv):
+    status = cli.main(["serve-check", *argv])
+    captured = capsys.readouterr()
+    return status, json.loads(captured.out) if captured.out.strip() else None, captured.err
+
+
+def test_tensorflow_text_ops_pass(tmp_path, capsys):
+    installed = text.__version__
+    model = _save(_TextLength(), tmp_path / "m",
+                  f"tensorflow=={tf.__version__}\ntensorflow-text=={installed}\n")
+    status, report, err = _serve_check(capsys, model, "--text", "héllo", "--text", "")
+    assert status == 0, err
+    assert report["ok"] and not report["errors"] and not report["warnings"]
+    assert report["ops"]["tensorflow_text"] == ["NormalizeUTF8"]
+    assert report["ops"]["by_source"]["python"] == report["ops"]["by_source"]["unregistered"] == 0
+    assert [s["scores"] for s in report["samples"]] == [6.0, 0.0]  # UTF-8 bytes
+    assert report["modules"]["imported_by_load_and_call"] == []
+    assert "transformers" in report["modules"]["hidden"]
+    assert report["signatures"]["serving_default"]["inputs"] == {
+        "text": {"dtype": "string", "shape": [None]}}
+
+
+def test_python_op_fails(tmp_path, capsys):
+    model = _save(_PythonLength(), tmp_path / "m",
+                  f"tensorflow-text=={text.__version__}\n")
+    status, report, err = _serve_check(capsys, model)
+    assert status == 1 and not report["ok"]
+    assert report["ops"]["python"] == ["EagerPyFunc"]
+    assert "FAILED: op EagerPyFunc (1 nodes) runs Python" in err
+
+
+def test_unregistered_op_fails(tmp_path):
+    model = _save(_TextLength(), tmp_path / "m", f"tensorflow-text=={text.__version__}\n")
+    # Rename one op as a custom op library would name its own.
+    from tensorflow.core.protobuf import saved_model_pb2
+    pb = saved_model_pb2.SavedModel()
+    with open(os.path.join(model, "saved_model.pb"), "rb") as f:
+        pb.ParseFromString(f.read())
+    renamed = 0
+    for function in pb.meta_graphs[0].graph_def.library.function:
+        for node in function.node_def:
+            if node.op == "StringLength":
+                node.op, renamed = "MyCustomStringLength", renamed + 1
+    assert renamed
+    with open(os.path.join(model, "saved_model.pb"), "wb") as f:
+        f.write(pb.SerializeToString())
+    report = serve_check.check(model)
+    assert not report["ok"]
+    assert report["ops"]["unregistered"] == ["MyCustomStringLength"]
+    assert any(e.startswith("op MyCustomStringLength") and "neither a TensorFlow nor a "
+               "TensorFlow Text op" in e for e in report["errors"])
+
+
+def test_requirements_must_name_tensorflow_text(tmp_path):
+    missing = serve_check.check(_save(_TextLength(), tmp_path / "a", "tensorflow==2.16.2\n"))
+    assert not missing["ok"]
+    assert any("names no tensorflow-text version" in e for e in missing["errors"])
+    other = serve_check.check(_save(_TextLength(), tmp_path / "b", "tensorflow-text==2.15.0\n"))
+    assert other["ok"], other["errors"]
+    assert any("asks for tensorflow-text==2.15.0" in w for w in other["warnings"])
+
+
+def test_folder_that_is_not_a_saved_model(tmp_path, capsys):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "README").write_text("not a model")
+    status, report, err = _serve_check(capsys, str(tmp_path / "model"))
+    assert status == 2 and report is None
+    assert "error: " in err and "is neither a SavedModel nor a push destination" in err
+
+
+# The real export ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def exported_model(tmp_path_factory, tiny_checkpoint, topic_dataset):
+    """Format-Serving of one Trainer step on the tiny checkpoint (real Transform + Trainer)."""
+    root = str(tmp_path_factory.mktemp("serve_check"))
+    config = TaskConfig(checkpoint=tiny_checkpoint, max_length=32, batch_size=8)
+    examples, transform_graph = trainer_harness.prepare(
+        root, topic_dataset, config, splits={"train": "train", "test": "eval"})
+    model, _ = trainer_harness.train(root, examples, transform_graph, config, train_steps=1,
+                                     eval_steps=1)
+    return os.path.join(model.uri, "Format-Serving")
+
+
+@pytest.mark.slow
+def test_exported_model_passes(exported_model, capsys):
+    status, report, err = _serve_check(capsys, exported_model)
+    assert status == 0, err
+    assert report["ok"] and report["errors"] == []
+    assert report["ops"]["by_source"]["tensorflow_text"] >= 1
+    assert report["ops"]["by_source"]["python"] == report["ops"]["by_source"]["unregistered"] == 0
+    assert report["versions"]["required"]["tensorflow-text"] == text.__version__
+    assert set(report["signatures"]) >= {"serving_default", "serving_tf_example",
+                                         "transform_features", "transform_labels"}
+    samples = report["samples"]
+    assert len(samples) == len(serve_check.DEFAULT_TEXTS)
+    assert all(s["label"] in ("sport", "business", "tech") for s in samples)
+    assert all(abs(sum(s["probabilities"]) - 1) < 1e-3 for s in samples)
+    assert report["modules"]["imported_by_load_and_call"] == []
+    assert report["timings"]["load_seconds"] > 0 and report["timings"]["first_call_seconds"] > 0
+
+
+@pytest.mark.slow
+def test_push_destination_takes_the_newest_version(exported_model, tmp_path, capsys):
+    base = tmp_path / "base"
+    shutil.copytree(exported_model, base / "1700000000")
+    (base / "1600000000").mkdir()  # an older, broken version must not be picked
+    status, report, err = _serve_check(capsys, str(base), "--text", "the striker scored a goal")
+    assert status == 0, err
+    assert report["model_dir"] == str(base / "1700000000")
+    assert len(report["samples"]) == 1
