@@ -106,6 +106,11 @@ def test_good_model_is_blessed_with_the_metrics_of_its_predictions(trained):
     labels = np.array([label[0] for label in labels])
     model = tf.saved_model.load(os.path.join(models["good"].uri, "Format-Serving"))
     predicted = model.signatures["serving_tf_example"](examples=serialized)["label_id"].numpy()
+    # Requests need only the text, not the other columns of the examples (here `topic`).
+    text_only = tf.train.Example(features=tf.train.Features(feature={"text": tf.train.Feature(
+        bytes_list=tf.train.BytesList(value=[b"the striker scored"]))})).SerializeToString()
+    assert model.signatures["serving_tf_example"](
+        examples=tf.constant([text_only]))["label_id"].shape == (1,)
     assert metrics[""]["example_count"] == len(labels) == 30
     assert metrics[""]["sparse_categorical_accuracy"] == pytest.approx(
         np.mean(predicted == labels), abs=1e-6)

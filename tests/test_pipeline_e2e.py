@@ -29,8 +29,8 @@ def pipeline_run(tmp_path_factory, tiny_checkpoint, topic_dataset):
     output = str(tmp_path_factory.mktemp("run"))
     summary = local_runner.run_text_classification(
         output, dataset=topic_dataset, checkpoint=tiny_checkpoint,
-        splits={"train": "train", "test": "eval"}, train_steps=20, batch_size=8,
-        max_length=32, learning_rate=1e-3, min_accuracy=0.0)
+        splits={"train": "train", "test": "eval"}, train_steps=60, batch_size=8,
+        max_length=32, learning_rate=3e-3, min_accuracy=0.0)
     return output, summary
 
 
@@ -109,15 +109,27 @@ def test_predict_command_reads_the_push_destination(pipeline_run):
     assert text == "Software for phone apps"
 
 
-def test_second_run_compares_against_the_blessed_baseline(pipeline_run, tiny_checkpoint,
-                                                          topic_dataset):
-    """A model below the accuracy threshold is not blessed and not pushed."""
+def test_worse_second_run_is_not_blessed_against_the_blessed_baseline(
+        pipeline_run, tiny_checkpoint, topic_dataset):
+    """The Resolver hands the first run's blessed model to the Evaluator as its baseline; an
+    untrained second model passes the value threshold (0) but is worse than the baseline, so
+    it is neither blessed nor pushed."""
+    import tensorflow_model_analysis as tfma
+
     output, first = pipeline_run
     summary = local_runner.run_text_classification(
         output, dataset=topic_dataset, checkpoint=tiny_checkpoint,
-        splits={"train": "train", "test": "eval"}, train_steps=2, batch_size=8,
-        max_length=32, min_accuracy=1.01)
+        splits={"train": "train", "test": "eval"}, train_steps=1, batch_size=8,
+        max_length=32, learning_rate=0.0, min_accuracy=0.0)
+    assert summary["model"] != first["model"]
+    assert summary["accuracy"] < first["accuracy"], (summary["accuracy"], first["accuracy"])
     assert summary["blessed"] is False
     assert summary["pushed_model"] is None
-    assert len(glob.glob(os.path.join(output, "serving_model", "*"))) == 1
-    assert summary["model"] != first["model"]
+    versions = os.listdir(os.path.join(output, "serving_model"))
+    assert len(versions) == 1 and versions[0].isdigit()  # the first model only, complete
+    evaluations = sorted(glob.glob(os.path.join(output, "pipeline_root", "HFEvaluator",
+                                                "evaluation", "*")), key=os.path.getmtime)
+    failures = tfma.load_validation_result(evaluations[-1]).metric_validations_per_slice
+    (failure,) = [f for s in failures for f in s.failures]
+    assert failure.metric_key.name == "sparse_categorical_accuracy"
+    assert failure.metric_key.is_diff  # failed on the change against the baseline

@@ -43,9 +43,11 @@ class _ServingModule(tf.Module):
         self._label_names = tf.constant(label_names or [""], tf.string)
         self._text_features = list(text_features)
         raw_spec = tf_transform_output.raw_feature_spec()
-        self._label_spec = {label_feature: raw_spec.pop(label_feature)} \
+        self._label_spec = {label_feature: raw_spec[label_feature]} \
             if label_feature in raw_spec else {}
-        self._raw_feature_spec = raw_spec
+        # Only the text features are parsed: other columns kept in the examples (slicing
+        # features, ids) need not be in a request.
+        self._raw_feature_spec = {name: raw_spec[name] for name in text_features}
         self._num_labels = len(label_names or [])
 
     def _predict(self, raw_features: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
