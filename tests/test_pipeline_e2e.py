@@ -133,3 +133,36 @@ def test_worse_second_run_is_not_blessed_against_the_blessed_baseline(
     (failure,) = [f for s in failures for f in s.failures]
     assert failure.metric_key.name == "sparse_categorical_accuracy"
     assert failure.metric_key.is_diff  # failed on the change against the baseline
+
+
+def test_beam_dag_runner_runs_a_multi_label_pipeline(tmp_path, tiny_checkpoint):
+    """`tfx-hf run --runner beam`: BeamDagRunner orchestrates the same pipeline, here for a
+    multi-label task with slices, which the Evaluator blesses on its first run (no baseline)."""
+    import datasets
+
+    from conftest import TOPICS, make_texts
+
+    names = list(TOPICS)
+    features = datasets.Features({
+        "text": datasets.Value("string"), "topic": datasets.Value("string"),
+        "label": datasets.Sequence(datasets.ClassLabel(names=names))})
+
+    def rows(n, seed):
+        return [{"text": r["text"], "topic": r["topic"], "label": [r["label"]]}
+                for r in make_texts(n, seed)]
+
+    dataset = str(tmp_path / "multi_label")
+    datasets.DatasetDict({"train": datasets.Dataset.from_list(rows(10, 0), features=features),
+                          "test": datasets.Dataset.from_list(rows(4, 1), features=features)}
+                         ).save_to_disk(dataset)
+    summary = local_runner.run_text_classification(
+        str(tmp_path / "run"), dataset=dataset, checkpoint=tiny_checkpoint, runner="beam",
+        task="multi_label_classification", slicing_features=["topic"],
+        splits={"train": "train", "test": "eval"}, train_steps=2, batch_size=8, max_length=32)
+    assert summary["runner"] == "beam"
+    assert summary["row_counts"] == {"train": 30, "eval": 12}
+    assert summary["metrics"]["example_count"] == 12
+    assert "micro_average_f1_score" in summary["metrics"]
+    assert summary["blessed"] is True and os.path.isdir(summary["pushed_model"])
+    with open(os.path.join(summary["pushed_model"], "assets.extra", "model_info.json")) as f:
+        assert json.load(f)["label_names"] == names
