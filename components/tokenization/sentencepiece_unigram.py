@@ -110,6 +110,19 @@ def unigram_model_proto(pieces, unk_id: int):
     return model, extra_ids
 
 
+def _commuting_classes(pieces: List[str]):
+    """Per piece, the id of its primitive root (pieces commute iff their roots are equal) and
+    how many times the root repeats in it."""
+    root_ids, roots, exponents = {}, [], []
+    for piece in pieces:
+        n = len(piece)
+        period = next((p for p in range(1, n) if n % p == 0 and piece[:p] * (n // p) == piece),
+                      n)
+        roots.append(root_ids.setdefault(piece[:period], len(root_ids)))
+        exponents.append(n // max(period, 1))
+    return roots, exponents
+
+
 def _char_class(cps) -> str:
     return "[" + "".join(f"\\x{{{cp:x}}}" for cp in sorted(cps)) + "]"
 
@@ -243,6 +256,9 @@ class SentencePieceUnigram(tf.Module):
         model, extra_ids = unigram_model_proto(config.pieces, config.unk_id)
         self._extra_ids = tf.constant([0] * len(config.pieces) + extra_ids, tf.int64)
         self._n_pieces = len(config.pieces)
+        roots, exponents = _commuting_classes([piece for piece, _ in config.pieces])
+        self._roots = tf.constant(roots, tf.int64)
+        self._exponents = tf.constant(exponents, tf.int64)
         try:
             self._unigram = tf_text.SentencepieceTokenizer(model=model, out_type=tf.int32)
         except Exception as e:  # pylint: disable=broad-except
@@ -441,8 +457,24 @@ class SentencePieceUnigram(tf.Module):
         # The copy of the unknown piece (see unigram_model_proto) is 🤗's unknown id.
         flat = tf.where(ids.values >= self._n_pieces, tf.gather(self._extra_ids, ids.values),
                         ids.values)
+        flat = self._order_commuting_runs(flat, ids.value_rowids())
         return tf.RaggedTensor.from_value_rowids(flat, tf.gather(word_rows, ids.value_rowids()),
                                                  nrows=parts.nrows())
+
+    def _order_commuting_runs(self, ids, words):
+        """🤗's order for segmentations that tie exactly.
+
+        Adjacent pieces that are powers of one string ("é"×14, "é"×15) can be swapped without
+        changing the text or the score. 🤗's Viterbi keeps the first best path it meets, which
+        ends with the longest such piece, so a run of them comes out shortest first;
+        SentencePiece's comes out the other way. Each run within a word is sorted by length.
+        """
+        roots = tf.gather(self._roots, ids)
+        starts = tf.concat([[True], (roots[1:] != roots[:-1]) | (words[1:] != words[:-1])],
+                           0)[:tf.shape(ids)[0]]  # no ids: no runs
+        runs = tf.cumsum(tf.cast(starts, tf.int64)) - 1
+        keys = runs * (tf.reduce_max(self._exponents) + 1) + tf.gather(self._exponents, ids)
+        return tf.gather(ids, tf.argsort(keys, stable=True))
 
     def __call__(self, text, at_start=None) -> tf.RaggedTensor:
         return self.tokenize_normalized(self.normalize(text), at_start)
