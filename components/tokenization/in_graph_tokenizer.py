@@ -83,7 +83,8 @@ class InGraphTokenizer(tf.Module):
     """Tokenizes a `[batch]` string tensor (and optionally a second one of text pairs) into
     `input_ids`, `attention_mask` and, when the model takes them, `token_type_ids`."""
 
-    def __init__(self, config: Union[WordPieceConfig, SentencePieceConfig], max_length: int, padding: str = "max_length",
+    def __init__(self, config: Union[WordPieceConfig, SentencePieceConfig], max_length: int,
+                 padding: str = "max_length",
                  truncation: Union[bool, str] = True, pad_to_multiple_of: Optional[int] = None,
                  name: Optional[str] = None):
         super().__init__(name=name)

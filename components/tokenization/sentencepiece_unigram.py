@@ -472,9 +472,15 @@ class SentencePieceUnigram(tf.Module):
         roots = tf.gather(self._roots, ids)
         starts = tf.concat([[True], (roots[1:] != roots[:-1]) | (words[1:] != words[:-1])],
                            0)[:tf.shape(ids)[0]]  # no ids: no runs
-        runs = tf.cumsum(tf.cast(starts, tf.int64)) - 1
-        keys = runs * (tf.reduce_max(self._exponents) + 1) + tf.gather(self._exponents, ids)
-        return tf.gather(ids, tf.argsort(keys, stable=True))
+        exponents = tf.gather(self._exponents, ids)
+
+        def sort_runs():
+            runs = tf.cumsum(tf.cast(starts, tf.int64)) - 1
+            keys = runs * (tf.reduce_max(self._exponents) + 1) + exponents
+            return tf.gather(ids, tf.argsort(keys, stable=True))
+
+        out_of_order = ~starts[1:] & (exponents[1:] < exponents[:-1])
+        return tf.cond(tf.reduce_any(out_of_order), sort_runs, lambda: ids)
 
     def __call__(self, text, at_start=None) -> tf.RaggedTensor:
         return self.tokenize_normalized(self.normalize(text), at_start)
