@@ -210,9 +210,9 @@ def _finish(summary: dict, output: str, max_length: int) -> None:
     os.makedirs(output, exist_ok=True)
     with open(os.path.join(output, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
-    if summary["accuracy"] is not None:
+    if summary.get("accuracy") is not None:
         print(f"\nEval accuracy: {summary['accuracy']}")
-    print(f"Eval metrics: {json.dumps(summary['metrics'])}")
+    print(f"Eval metrics: {json.dumps(summary.get('metrics') or {})}")
     print(f"Blessed: {summary['blessed']}")
     print(f"Pushed model: {summary['pushed_model'] or 'not pushed (not blessed)'}")
     print(f"Rows per split: {summary.get('row_counts')}; took {summary.get('seconds')} s")
