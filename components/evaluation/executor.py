@@ -1,12 +1,14 @@
-"""Evaluator executor that completes the per-class metrics with the model's classes."""
+"""Evaluator executor: per-class metrics for the model's classes, and the first model's
+blessing when the only thresholds compare with a baseline."""
 import json
 import os
+from typing import Optional
 
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
+from absl import logging
 from google.protobuf import json_format
 from tfx.components.evaluator import executor as evaluator_executor
-from absl import logging
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, path_utils
 
@@ -18,12 +20,12 @@ BLESSED_FILE = "BLESSED"
 RUBBER_STAMP_KEY = "rubber_stamp"
 
 
-def model_label_names(model_uri: str) -> list:
-    """The class names the exported serving model predicts (empty for regression)."""
+def model_label_names(model_uri: str) -> Optional[list]:
+    """The class names an HFTrainer model predicts (empty for regression); None for other
+    models, whose eval_config must name its classes itself (`num_classes`)."""
     path = os.path.join(path_utils.serving_model_path(model_uri), MODEL_INFO)
     if not tf.io.gfile.exists(path):
-        raise ValueError(f"{path} is missing: evaluate a model exported by HFTrainer, or build "
-                         "the eval_config with num_classes.")
+        return None
     with tf.io.gfile.GFile(path) as f:
         return json.load(f).get("label_names") or []
 
@@ -50,8 +52,10 @@ class Executor(evaluator_executor.Executor):
         if not (exec_properties.get(key) and input_dict.get(standard_component_specs.MODEL_KEY)):
             return super().Do(input_dict, output_dict, exec_properties)
         model = artifact_utils.get_single_instance(input_dict[standard_component_specs.MODEL_KEY])
-        config = with_class_ids(json_format.Parse(exec_properties[key], tfma.EvalConfig()),
-                                len(model_label_names(model.uri)))
+        config = json_format.Parse(exec_properties[key], tfma.EvalConfig())
+        label_names = model_label_names(model.uri)
+        if label_names is not None:
+            config = with_class_ids(config, len(label_names))
         super().Do(input_dict, output_dict,
                    {**exec_properties, key: json_format.MessageToJson(config, sort_keys=True)})
 
