@@ -239,3 +239,11 @@ def test_relative_output_path(tmp_path, tiny_checkpoint, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _compile("nested/dir/pipeline.json", tiny_checkpoint)
     assert (tmp_path / "nested" / "dir" / "pipeline.json").is_file()
+
+
+def test_vertex_endpoint_without_required_keys_names_them():
+    from tfx_hf.pipelines.text_classification import create_pipeline
+
+    with pytest.raises(ValueError, match=r"vertex_endpoint needs \['endpoint_name', 'project_id'\]"):
+        create_pipeline("p", "gs://b/root", "SetFit/bbc-news", "bert", "gs://b/serving",
+                        validate=False, vertex_endpoint={"region": "europe-west4"})
