@@ -10,7 +10,6 @@ from tfx import v1 as tfx
 
 from tfx_hf.components.evaluation.component import HFEvaluator
 from tfx_hf.components.evaluation.eval_config import eval_config
-
 from tfx_hf.components.hf_dataset_example_gen import dataset_source
 from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
 from tfx_hf.components.hf_hub_pusher.component import HFHubPusher
@@ -31,7 +30,7 @@ def vertex_pusher(model, model_blessing, vertex_endpoint: Mapping[str, Any]):
 
     `vertex_endpoint`: `project_id`, `region`, `endpoint_name`, optionally `machine_type`
     (default n1-standard-4) and `container_image_uri`: a TF serving image with the
-    tensorflow-text ops the model needs (see README, "Serving on Vertex AI").
+    tensorflow-text ops the model needs (README, "Evaluation and pushing").
     """
     from tfx.extensions.google_cloud_ai_platform.pusher.component import \
         Pusher  # pylint: disable=g-import-not-at-top
