@@ -64,6 +64,17 @@ def _sentencepiece_checkpoint(texts, folder):
     return checkpoint
 
 
+def _figures(megabytes, reference_seconds, ours_seconds, identical, rows):
+    return {
+        "hf_fast_seconds": round(reference_seconds, 4),
+        "in_graph_seconds": round(ours_seconds, 4),
+        "hf_fast_mb_per_s": round(megabytes / reference_seconds, 2),
+        "in_graph_mb_per_s": round(megabytes / ours_seconds, 2),
+        "identical_rows": identical, "rows": rows,
+        "tokenize_speed_ratio": round(reference_seconds / ours_seconds, 2),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-length", type=int, default=128)
@@ -88,20 +99,10 @@ def main():
     print(json.dumps({
         "texts": len(texts), "megabytes": round(megabytes, 3), "max_length": args.max_length,
         "batch_size": args.batch_size, "padding": "max_length", "truncation": True,
-        "hf_fast_seconds": round(reference_seconds, 4),
-        "in_graph_seconds": round(ours_seconds, 4),
-        "hf_fast_mb_per_s": round(megabytes / reference_seconds, 2),
-        "in_graph_mb_per_s": round(megabytes / ours_seconds, 2),
-        "identical_rows": identical, "rows": rows,
-        "tokenize_speed_ratio": round(reference_seconds / ours_seconds, 2),
+        **_figures(megabytes, reference_seconds, ours_seconds, identical, rows),
         "sentencepiece": {
             "checkpoint": "XLM-R-style Unigram, 8000 pieces trained on the corpus",
-            "hf_fast_seconds": round(sp_reference_seconds, 4),
-            "in_graph_seconds": round(sp_ours_seconds, 4),
-            "hf_fast_mb_per_s": round(megabytes / sp_reference_seconds, 2),
-            "in_graph_mb_per_s": round(megabytes / sp_ours_seconds, 2),
-            "identical_rows": sp_identical, "rows": rows,
-            "tokenize_speed_ratio": round(sp_reference_seconds / sp_ours_seconds, 2),
+            **_figures(megabytes, sp_reference_seconds, sp_ours_seconds, sp_identical, rows),
         },
     }))
 
