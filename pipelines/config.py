@@ -39,6 +39,8 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional
 
 import yaml
 
+from tfx_hf.components.input_error import InputError
+
 RUN_KEYS = ("runner", "output", "beam_mode", "beam_workers", "beam_args")
 COMPILE_KEYS = ("target", "output", "image", "images", "resources", "vertex_trainer",
                 "beam_args", "display_name")
@@ -59,7 +61,7 @@ COMMAND_OWNED = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A config file or flag that does not fit: the message names it and what to do."""
 
 

@@ -18,10 +18,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tfx_hf.components.input_error import InputError
+
 _INT64_MAX = np.iinfo(np.int64).max
 
 
-class FeatureConversionError(ValueError):
+class FeatureConversionError(InputError):
     """A column whose 🤗 type has no tf.Example form."""
 
 

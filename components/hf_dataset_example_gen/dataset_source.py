@@ -10,6 +10,8 @@ import math
 import os
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from tfx_hf.components.input_error import InputError
+
 # Data files that `datasets` reads with a packaged builder, by extension.
 FILE_BUILDERS = {
     ".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet",
@@ -20,7 +22,7 @@ TEXT_BUILDERS = ("csv", "json", "text")  # the builders that decode bytes (encod
 INVALID_UTF8_MODES = ("error", "replace")
 
 
-class DatasetInputError(ValueError):
+class DatasetInputError(InputError):
     """The dataset, a split or a column is not what the component was told to expect."""
 
 

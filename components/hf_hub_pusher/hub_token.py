@@ -8,10 +8,12 @@ from typing import Optional
 
 import tensorflow as tf
 
+from tfx_hf.components.input_error import InputError
+
 DEFAULT_TOKEN_ENV = "HF_TOKEN"
 
 
-class MissingTokenError(ValueError):
+class MissingTokenError(InputError):
     """No Hub token where the pusher was told to look."""
 
 

@@ -7,8 +7,10 @@ import json
 import os
 from typing import Dict, List, Optional, Union
 
+from tfx_hf.components.input_error import InputError
 
-class TokenizerFilesError(ValueError):
+
+class TokenizerFilesError(InputError):
     """The checkpoint has no usable tokenizer files, or a tokenizer type we do not support."""
 
 

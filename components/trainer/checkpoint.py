@@ -1,6 +1,7 @@
 """Loading a 🤗 checkpoint safely: no remote code, and no unpickling unless asked."""
 import os
 
+from tfx_hf.components.input_error import InputError
 from tfx_hf.components.tokenization.tokenizer_files import is_local_path
 
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -8,7 +9,7 @@ SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "tf_model.h
                 "tf_model.h5.index.json")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """The checkpoint folder cannot be loaded as asked."""
 
 

@@ -1,0 +1,110 @@
+"""What components promise each other: Examples artifact properties and the Model layout.
+
+Every component, pipeline helper and test reads these names from here; none spells them out.
+This module imports only the standard library (it is read by light processes such as the CLI
+and by the Hub pusher, which must not pull in Beam or tf.Transform for a string); file access
+goes through `tf.io.gfile` (local, gs://) imported when a file is read or written.
+
+The Model artifact written by HFTrainer:
+
+    <model.uri>/Format-Serving/          the end-to-end SavedModel (TFX's serving model dir)
+        saved_model.pb, variables/
+        assets.extra/model_info.json     ModelInfo: task, text inputs, label names, versions
+        assets.extra/requirements.txt    the tensorflow / tensorflow-text pins it needs
+    <model.uri>/Format-HF/               the fine-tuned 🤗 model and tokenizer files
+
+A push destination holds numbered versions `<base>/<unix time>/` of `Format-Serving/`.
+"""
+import dataclasses
+import json
+import os
+from typing import List, Optional
+
+from tfx_hf.components.input_error import InputError
+
+# --- Examples artifact (HFDatasetExampleGen), custom properties -------------------------------
+# {label feature: [class names in id order]} for every ClassLabel column.
+LABEL_NAMES_PROPERTY = "label_names"
+# {TFX split: rows written}; equal to the rows read, or the component fails.
+ROW_COUNTS_PROPERTY = "row_counts"
+# Lines of csv/json/txt inputs read with U+FFFD for bytes that were not UTF-8.
+INVALID_UTF8_PROPERTY = "invalid_utf8_lines_replaced"
+
+# --- Model artifact (HFTrainer) ---------------------------------------------------------------
+SERVING_MODEL_DIR = "Format-Serving"  # = tfx.utils.path_utils.serving_model_dir's name
+HF_FORMAT_DIR = "Format-HF"
+ASSETS_EXTRA_DIR = "assets.extra"
+MODEL_INFO_FILE = "model_info.json"
+REQUIREMENTS_FILE = "requirements.txt"
+
+# Signatures of the serving SavedModel.
+SERVING_DEFAULT_SIGNATURE = "serving_default"      # raw strings, one input per text feature
+SERVING_EXAMPLE_SIGNATURE = "serving_tf_example"   # serialized tf.Examples (TFMA, BulkInferrer)
+TRANSFORM_FEATURES_SIGNATURE = "transform_features"  # serialized tf.Examples → model inputs
+TRANSFORM_LABELS_SIGNATURE = "transform_labels"    # serialized tf.Examples → labels as evaluated
+EXAMPLES_INPUT = "examples"  # the input name of the signatures that take tf.Examples
+
+
+def serving_model_dir(model_uri: str) -> str:
+    return os.path.join(model_uri, SERVING_MODEL_DIR)
+
+
+def hf_format_dir(model_uri: str) -> str:
+    return os.path.join(model_uri, HF_FORMAT_DIR)
+
+
+def assets_extra_path(saved_model_dir: str, name: str) -> str:
+    return os.path.join(saved_model_dir, ASSETS_EXTRA_DIR, name)
+
+
+def latest_version(model_dir: str) -> str:
+    """A SavedModel folder as is; a push destination (numbered versions): its newest version.
+    Raises ModelDirError when it is neither."""
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top  (gfile: local and gs://)
+
+    if tf.io.gfile.exists(os.path.join(model_dir, "saved_model.pb")):
+        return model_dir
+    versions = ([d.rstrip("/") for d in tf.io.gfile.listdir(model_dir)]
+                if tf.io.gfile.isdir(model_dir) else [])
+    versions = [d for d in versions if d.isdigit()]
+    if not versions:
+        raise InputError(f"{model_dir!r} is neither a SavedModel folder (no saved_model.pb) nor "
+                         "a push destination with numbered versions.")
+    return os.path.join(model_dir, max(versions, key=int))
+
+
+@dataclasses.dataclass
+class ModelInfo:
+    """`assets.extra/model_info.json` of a serving model: what a reader needs to call it and
+    show its answers without the training stack."""
+    task: str
+    text_features: List[str]
+    label_names: List[str]
+    tensorflow_text_version: str
+
+    @classmethod
+    def path(cls, saved_model_dir: str) -> str:
+        return assets_extra_path(saved_model_dir, MODEL_INFO_FILE)
+
+    def write(self, saved_model_dir: str) -> None:
+        import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+        tf.io.gfile.makedirs(os.path.dirname(self.path(saved_model_dir)))
+        with tf.io.gfile.GFile(self.path(saved_model_dir), "w") as f:
+            json.dump(dataclasses.asdict(self), f, indent=2)
+
+    @classmethod
+    def read(cls, saved_model_dir: str) -> Optional["ModelInfo"]:
+        """The model's info; None when the SavedModel was not exported by tfx-hf."""
+        import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+        if not tf.io.gfile.exists(cls.path(saved_model_dir)):
+            return None
+        with tf.io.gfile.GFile(cls.path(saved_model_dir)) as f:
+            return cls.from_json(f.read())
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelInfo":
+        data = json.loads(text)
+        known = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
