@@ -23,7 +23,8 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils, path_utils
 
-from tfx_hf.components.hf_hub_pusher import evaluation_metrics, hub_token, model_card
+from tfx_hf.components.evaluation import evaluation_results
+from tfx_hf.components.hf_hub_pusher import hub_token, model_card
 from tfx_hf.components.trainer.run_fn import HF_FORMAT_DIR
 
 # Input and output keys, named as in TFX's Pusher and Evaluator.
@@ -201,7 +202,7 @@ class Executor(base_executor.BaseExecutor):
         metrics = {}
         evaluations = input_dict.get(MODEL_EVALUATION_KEY)
         if evaluations:
-            metrics = evaluation_metrics.overall_metrics(
+            metrics = evaluation_results.overall_metrics(
                 artifact_utils.get_single_instance(evaluations).uri)
         dataset = exec_properties.get(DATASET_KEY) or None
         checkpoint = exec_properties.get(CHECKPOINT_KEY) or None
