@@ -5,17 +5,23 @@ OUTPUT ?= demo_output
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.tfx-hf-installed
 
-.PHONY: demo test test-fast install clean
+.PHONY: demo test test-fast lint install clean
 
 demo: $(STAMP)
 	$(VENV)/bin/tfx-hf demo --output $(OUTPUT)
 
+# Everything: unit tests, the tests that train (on conftest's shared session fixtures) and the
+# whole-pipeline runs.
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest tests $(PYTEST_ARGS)
 
-# Unit tests only (skips the slow end-to-end pipeline tests).
+# No training and no pipelines (tests marked `slow` are deselected; see pytest.ini).
 test-fast: $(STAMP)
 	$(VENV)/bin/python -m pytest tests -m "not slow" $(PYTEST_ARGS)
+
+# ruff (installed with the test extra; rules in ruff.toml).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 install: $(STAMP)
 

@@ -1,12 +1,14 @@
 """Package `tfx-hf`: installs components/ as tfx_hf.components and pipelines/ as tfx_hf.pipelines.
 
-Versions come from constraints.txt, the one place the stack is pinned (DESIGN.md §3), so that
+Versions come from constraints.txt, the one place the stack is pinned (pip cannot resolve
+TFX's dependency set by itself in reasonable time, so that file is a full lock), so that
 `pip install .`, the Makefile and the Docker image all install the same set.
 """
 import os
-import re
 
 import setuptools
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,22 +35,24 @@ DIRECT_DEPENDENCIES = [
 
 
 def _pins():
+    """{canonical name: its Requirement} for every line of constraints.txt."""
     pins = {}
     with open(os.path.join(HERE, "constraints.txt")) as f:
         for line in f:
             line = line.split("#", 1)[0].strip()
             if line:
-                name = re.match(r"[A-Za-z0-9_.\-]+", line).group(0)
-                pins[name.lower().replace("_", "-")] = line[len(name):]
+                pin = Requirement(line)
+                pins[canonicalize_name(pin.name)] = pin
     return pins
 
 
 def _requirements():
+    """DIRECT_DEPENDENCIES, each with its version specifier from constraints.txt."""
     pins = _pins()
     out = []
-    for requirement in DIRECT_DEPENDENCIES:
-        name = requirement.split("[")[0]
-        out.append(requirement + pins.get(name.lower().replace("_", "-"), ""))
+    for dependency in DIRECT_DEPENDENCIES:
+        pin = pins.get(canonicalize_name(Requirement(dependency).name))
+        out.append(dependency + (str(pin.specifier) if pin else ""))
     return out
 
 
@@ -82,7 +86,7 @@ setuptools.setup(
        for p in setuptools.find_packages(".", include=["pipelines", "pipelines.*"])],
     include_package_data=True,
     install_requires=_requirements(),
-    extras_require={"test": ["pytest", "sentencepiece"]},
+    extras_require={"test": ["pytest", "sentencepiece", "dockerfile-parse", "ruff"]},
     cmdclass={"build_py": BuildPyWithPth},
     entry_points={"console_scripts": ["tfx-hf = tfx_hf.pipelines.cli:main"]},
 )

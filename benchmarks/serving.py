@@ -31,16 +31,18 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401  (the SavedModel's tokenizer ops)
 from transformers import AutoTokenizer, TFAutoModelForSequenceClassification
 
+from tfx_hf.components.contracts import (MODEL_INPUT_NAMES, SERVING_DEFAULT_SIGNATURE,
+                                         hf_format_dir, serving_model_dir)
 from tfx_hf.components.task import TaskConfig
 from tfx_hf.pipelines.demo_data import minilm_checkpoint, read_bbc_news
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-import trainer_harness  # noqa: E402  pylint: disable=g-import-not-at-top,wrong-import-position
+import trainer_harness  # noqa: E402  (found through the sys.path entry above)
 
 
 def _bbc_dataset(folder: str, train_per_topic: int, test_per_topic: int):
     """A DatasetDict of the first BBC articles of each topic; returns (path, test texts)."""
-    import datasets  # pylint: disable=g-import-not-at-top
+    import datasets
 
     texts, labels, topics, _ = read_bbc_news()
     by_topic = {t: [x for x, y in zip(texts, labels) if y == t] for t in range(len(topics))}
@@ -71,12 +73,12 @@ def _export(folder: str, args):
 
 def _sides(model_uri: str, max_length: int):
     """name → callable(list of str) → probabilities (numpy [batch, classes])."""
-    serve = tf.saved_model.load(os.path.join(model_uri, "Format-Serving")).signatures[
-        "serving_default"]
-    hf_dir = os.path.join(model_uri, "Format-HF")
+    serve = tf.saved_model.load(serving_model_dir(model_uri)).signatures[
+        SERVING_DEFAULT_SIGNATURE]
+    hf_dir = hf_format_dir(model_uri)
     tokenizer = AutoTokenizer.from_pretrained(hf_dir)
     model = TFAutoModelForSequenceClassification.from_pretrained(hf_dir)
-    names = ("input_ids", "attention_mask", "token_type_ids")
+    names = MODEL_INPUT_NAMES
 
     def tokenize(texts):
         return tokenizer(texts, padding="max_length", truncation=True, max_length=max_length,

@@ -5,7 +5,8 @@ Both sides run in this one process on the same texts, best of `--repeats` runs e
 Both sides use the same options (padding="max_length", truncation=True, max_length).
 The same for the SentencePiece path: an XLM-R-style Unigram checkpoint trained here on the
 corpus (needs the `sentencepiece` package), best of `--repeats` too, under "sentencepiece".
-Final line: JSON with both timings and MB/s, ids parity (rows exactly equal) and `tokenize_speed_ratio` (🤗 time / ours).
+Final line: JSON with both timings and MB/s, ids parity (rows exactly equal) and
+`tokenize_speed_ratio` (🤗 time / ours).
     .venv/bin/python benchmarks/tokenization.py [--max-length 128] [--batch-size 256]
 """
 import argparse
@@ -50,8 +51,8 @@ def _compare(reference, ours, batches, max_length, repeats):
 
 def _sentencepiece_checkpoint(texts, folder):
     """An XLM-R-style checkpoint whose SentencePiece Unigram model is trained on `texts`."""
-    import sentencepiece  # pylint: disable=g-import-not-at-top
-    from transformers import XLMRobertaTokenizerFast  # pylint: disable=g-import-not-at-top
+    import sentencepiece
+    from transformers import XLMRobertaTokenizerFast
     corpus = os.path.join(folder, "corpus.txt")
     with open(corpus, "w", encoding="utf-8") as f:
         f.write("\n".join(line for t in texts for line in t.splitlines() if line.strip()))

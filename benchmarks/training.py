@@ -20,8 +20,9 @@ import tensorflow as tf
 
 from tfx_hf.components.export.serving_model import model_inputs
 from tfx_hf.components.tokenization import InGraphTokenizer
+from tfx_hf.components.task import get_task
 from tfx_hf.components.trainer import bucketing
-from tfx_hf.components.trainer.checkpoint import load_sequence_classifier
+from tfx_hf.components.trainer.checkpoint import load_model
 from tfx_hf.pipelines.demo_data import minilm_checkpoint
 
 WORDS = ("the market rose as investors bought shares in the bank after profits grew while "
@@ -47,7 +48,7 @@ def _train(checkpoint: str, batches, warmup: int):
     """Trains on `batches` one by one; returns (real tokens, padded tokens, seconds) of the
     batches after the warm-up."""
     tf.keras.utils.set_random_seed(0)
-    model = load_sequence_classifier(checkpoint, ["a", "b"], task="single_label_classification")
+    model = load_model(checkpoint, get_task("single_label_classification"), ["a", "b"])
     model.compile(optimizer=tf.keras.optimizers.Adam(3e-5))  # the model's own loss
     real = padded = 0
     started = None

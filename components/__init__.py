@@ -1,7 +1,8 @@
-"""TFX components that take a 🤗 dataset and checkpoint to an end-to-end TF SavedModel."""
-import os
+"""TFX components that take a 🤗 dataset and checkpoint to an end-to-end TF SavedModel.
 
-# 🤗 TF models are Keras 2 models: tf.keras must resolve to tf-keras, which TensorFlow decides
-# when it is first imported. The installed tfx_hf_legacy_keras.pth sets this at interpreter
-# start; this line covers a source checkout on sys.path.
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+tf.keras must be Keras 2 (tf-keras) wherever these run, set by TF_USE_LEGACY_KERAS=1 before
+TensorFlow is first imported. Importing this package does not set it (an import must not change
+the environment): the tfx_hf_legacy_keras.pth that `pip install` puts in site-packages sets it at
+every interpreter's start, Beam workers and subprocesses included; the Docker image sets it in
+its ENV.
+"""

@@ -30,6 +30,12 @@ ROW_COUNTS_PROPERTY = "row_counts"
 # Lines of csv/json/txt inputs read with U+FFFD for bytes that were not UTF-8.
 INVALID_UTF8_PROPERTY = "invalid_utf8_lines_replaced"
 
+# --- TransformGraph artifact (Transform with tfx_hf's preprocessing_fn), transformed features -
+# The 🤗 model's inputs, as the tokenizer names them (a tokenizer may leave token_type_ids out).
+MODEL_INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+# The label as the task's `transform_label` makes it; the raw label column keeps its own name.
+LABEL_ID_FEATURE = "label_id"
+
 # --- Model artifact (HFTrainer) ---------------------------------------------------------------
 SERVING_MODEL_DIR = "Format-Serving"  # = tfx.utils.path_utils.serving_model_dir's name
 HF_FORMAT_DIR = "Format-HF"
@@ -59,7 +65,7 @@ def assets_extra_path(saved_model_dir: str, name: str) -> str:
 
 def latest_version(model_dir: str) -> str:
     """A SavedModel folder as is; a push destination (numbered versions): its newest version.
-    Raises ModelDirError when it is neither."""
+    Raises InputError when it is neither."""
     import tensorflow as tf  # pylint: disable=g-import-not-at-top  (gfile: local and gs://)
 
     if tf.io.gfile.exists(os.path.join(model_dir, "saved_model.pb")):

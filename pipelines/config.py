@@ -111,6 +111,13 @@ def pipeline_keys(factory: Callable[..., Any]) -> List[str]:
             and name not in COMMAND_OWNED]
 
 
+def pipeline_defaults(factory: Callable[..., Any]) -> Dict[str, Any]:
+    """The default of each keyword argument of `factory` that has one: what a key given
+    nowhere comes to."""
+    return {name: p.default for name, p in inspect.signature(factory).parameters.items()
+            if p.default is not p.empty}
+
+
 def required_pipeline_keys(factory: Callable[..., Any]) -> List[str]:
     return [name for name, p in inspect.signature(factory).parameters.items()
             if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]

@@ -50,7 +50,7 @@ def build_bbc_news_dataset(output_dir: str, test_size: float = 0.2,
                            seed: int = 42) -> Tuple[str, Dict[str, int]]:
     """Writes BBC News as a 🤗 DatasetDict (train/test, stratified) with `save_to_disk`;
     returns the folder and a report (counts, files with invalid UTF-8)."""
-    import datasets  # pylint: disable=g-import-not-at-top
+    import datasets  # only here: reading the corpus needs no `datasets`
 
     texts, labels, topics, replaced = read_bbc_news()
     features = datasets.Features({"text": datasets.Value("string"),

@@ -1,34 +1,23 @@
 """Sending a compiled pipeline to Vertex AI Pipelines (`aiplatform.PipelineJob`) or to a
-Kubeflow Pipelines 2.x host (`kfp.Client`)."""
+Kubeflow Pipelines 2.x host (`kfp.Client`).
+
+Each client is imported when its target is used: each pulls in a large SDK the other target
+does not need.
+"""
 import json
 import os
 from typing import Any, Dict, Mapping, Optional
 
-from tfx_hf.pipelines.config import ConfigError
+import yaml
 
-SUBMIT_TARGETS = ("vertex", "kubeflow")
+from tfx_hf.pipelines.config import ConfigError
+from tfx_hf.pipelines.targets import target_for
 
 
 def _check_file(pipeline_file: str) -> None:
     if "://" not in pipeline_file and not os.path.isfile(pipeline_file):
         raise ConfigError(f"Pipeline file {pipeline_file!r} does not exist: write it with "
                           "`tfx-hf compile` first.")
-
-
-def target_for(pipeline_file: str, target: Optional[str] = None) -> str:
-    """`.json` (a PipelineJob) goes to Vertex; `.yaml` (a bare PipelineSpec) to KFP unless
-    Vertex is named (Vertex takes both)."""
-    if target is not None and target not in SUBMIT_TARGETS:
-        raise ConfigError(f"target={target!r}: use one of {SUBMIT_TARGETS}.")
-    is_json = pipeline_file.endswith(".json")
-    if not is_json and not pipeline_file.endswith((".yaml", ".yml")):
-        raise ConfigError(f"Pipeline file {pipeline_file!r}: expected the .json or .yaml "
-                          "that `tfx-hf compile` writes.")
-    if target == "kubeflow" and is_json:
-        raise ConfigError(f"{pipeline_file!r} is a Vertex PipelineJob; the KFP backend takes "
-                          "the bare PipelineSpec: `tfx-hf compile --target kubeflow --output "
-                          "pipeline.yaml`.")
-    return target or ("vertex" if is_json else "kubeflow")
 
 
 def _display_name(pipeline_file: str) -> Optional[str]:
@@ -41,7 +30,6 @@ def _display_name(pipeline_file: str) -> Optional[str]:
         content = json.loads(text)
         return content.get("displayName") or content.get("pipelineSpec", {}).get(
             "pipelineInfo", {}).get("name")
-    import yaml  # pylint: disable=g-import-not-at-top
     return (yaml.safe_load(text) or {}).get("pipelineInfo", {}).get("name")
 
 
@@ -58,7 +46,7 @@ def submit_to_vertex(pipeline_file: str, project: Optional[str] = None,
     if missing:
         raise ConfigError(f"Submitting to Vertex AI needs {' and '.join(missing)}.")
     _check_file(pipeline_file)
-    from google.cloud import aiplatform  # pylint: disable=g-import-not-at-top
+    from google.cloud import aiplatform
 
     job = aiplatform.PipelineJob(
         display_name=display_name or _display_name(pipeline_file) or "tfx-hf",
@@ -70,7 +58,8 @@ def submit_to_vertex(pipeline_file: str, project: Optional[str] = None,
     return job.resource_name
 
 
-def submit_to_kubeflow(pipeline_file: str, host: Optional[str] = None, experiment: Optional[str] = None,
+def submit_to_kubeflow(pipeline_file: str, host: Optional[str] = None,
+                       experiment: Optional[str] = None,
                        namespace: Optional[str] = None, run_name: Optional[str] = None,
                        pipeline_root: Optional[str] = None,
                        service_account: Optional[str] = None,
@@ -81,7 +70,7 @@ def submit_to_kubeflow(pipeline_file: str, host: Optional[str] = None, experimen
         raise ConfigError("Submitting to Kubeflow Pipelines needs --host (the KFP API "
                           "endpoint, e.g. http://localhost:8080 after a port-forward).")
     _check_file(pipeline_file)
-    import kfp  # pylint: disable=g-import-not-at-top
+    import kfp
 
     client_kwargs: Dict[str, Any] = {"host": host}
     if namespace:
@@ -95,7 +84,8 @@ def submit_to_kubeflow(pipeline_file: str, host: Optional[str] = None, experimen
 
 
 def submit(pipeline_file: str, target: Optional[str] = None, **options) -> str:
-    """Dispatches on the target (see target_for); `options` are the submit section's keys."""
+    """Dispatches on the target (see targets.target_for); `options` are the submit section's
+    keys."""
     target = target_for(pipeline_file, target)
     vertex_only = ("project", "region", "display_name", "labels", "network")
     kubeflow_only = ("host", "experiment", "namespace", "run_name")

@@ -9,17 +9,20 @@ from typing import Any, List, Mapping, Optional, Sequence
 from tfx import v1 as tfx
 
 from tfx_hf.components.evaluation.component import HFEvaluator
-from tfx_hf.components.evaluation.eval_config import eval_config
+from tfx_hf.components.evaluation.eval_config import eval_config, threshold_names
 from tfx_hf.components.hf_dataset_example_gen import dataset_source
 from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
 from tfx_hf.components.hf_hub_pusher.component import HFHubPusher
+from tfx_hf.components.hub_paths import is_local_path
 from tfx_hf.components.pusher.component import ServingPusher
-from tfx_hf.components.task.config import SINGLE_LABEL, TaskConfig
-from tfx_hf.components.tokenization.tokenizer_files import is_local_path, read_tokenizer_config
+from tfx_hf.components.task import TaskConfig, get_task
+from tfx_hf.components.tokenization.tokenizer_files import read_tokenizer_config
 from tfx_hf.components.trainer.checkpoint import check_local_checkpoint
 from tfx_hf.components.trainer.component import HFTrainer
 from tfx_hf.components.vertex_trainer.component import HFVertexTrainer
+from tfx_hf.pipelines.config import ConfigError
 
+DEFAULT_PIPELINE_NAME = "tfx-hf-text-classification"
 PREPROCESSING_FN = "tfx_hf.components.transform.preprocessing.preprocessing_fn"
 # Vertex AI's prebuilt TensorFlow 2.16 prediction image (TF Serving based).
 VERTEX_SERVING_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest"
@@ -32,13 +35,13 @@ def vertex_pusher(model, model_blessing, vertex_endpoint: Mapping[str, Any]):
     (default n1-standard-4) and `container_image_uri`: a TF serving image with the
     tensorflow-text ops the model needs (README, "Evaluation and pushing").
     """
-    from tfx.extensions.google_cloud_ai_platform.pusher.component import \
-        Pusher  # pylint: disable=g-import-not-at-top
+    # Only pipelines that push to Vertex load the Google Cloud extension.
+    from tfx.extensions.google_cloud_ai_platform.pusher.component import Pusher
 
     endpoint = dict(vertex_endpoint)
     missing = sorted({"project_id", "region", "endpoint_name"} - set(endpoint))
     if missing:
-        raise ValueError(f"vertex_endpoint needs {missing}; it has {sorted(endpoint)}.")
+        raise ConfigError(f"vertex_endpoint needs {missing}; it has {sorted(endpoint)}.")
     region = endpoint.pop("region")
     image = endpoint.pop("container_image_uri", VERTEX_SERVING_IMAGE)
     endpoint.setdefault("machine_type", "n1-standard-4")
@@ -65,14 +68,14 @@ def create_pipeline(
     dataset: str,
     checkpoint: str,
     push_destination: str,
-    text_feature: str = "text",
-    label_feature: str = "label",
+    text_feature: str = TaskConfig.text_feature,
+    label_feature: str = TaskConfig.label_feature,
     splits: Optional[Mapping[str, str]] = None,
     config_name: Optional[str] = None,
-    invalid_utf8: str = "error",
-    max_length: int = 128,
-    batch_size: int = 16,
-    learning_rate: float = 5e-5,
+    invalid_utf8: str = dataset_source.DatasetSource.invalid_utf8,
+    max_length: int = TaskConfig.max_length,
+    batch_size: int = TaskConfig.batch_size,
+    learning_rate: float = TaskConfig.learning_rate,
     train_steps: int = 100,
     eval_steps: Optional[int] = None,
     min_accuracy: float = 0.5,
@@ -81,8 +84,8 @@ def create_pipeline(
     enable_cache: bool = False,
     validate: bool = True,
     vertex_training: Optional[Mapping[str, Any]] = None,
-    task: str = SINGLE_LABEL,
-    text_pair_feature: Optional[str] = None,
+    task: str = TaskConfig.task,
+    text_pair_feature: Optional[str] = TaskConfig.text_pair_feature,
     slicing_features: Sequence[str] = (),
     thresholds: Optional[Mapping[str, float]] = None,
     baseline_tolerance: Optional[float] = 0.0,
@@ -95,11 +98,13 @@ def create_pipeline(
     `splits` maps 🤗 split names to TFX ones (default: hash-partition the "train" split 2:1
     into train and eval). The label column is written as class ids with its names recorded;
     string labels are class-encoded. `invalid_utf8="replace"` reads bad bytes in csv/json/txt
-    files as U+FFFD instead of stopping (see HFDatasetExampleGen). `metadata_path` is a SQLite MLMD file for local runs
-    (None when an orchestrator such as Vertex provides MLMD). `validate=False` skips the local
-    checks of dataset and checkpoint paths (for compiling a pipeline that runs elsewhere).
-    `vertex_training` (project, region, worker_pool_specs) trains in a Vertex AI CustomJob
-    with HFVertexTrainer instead of inside the pipeline step.
+    files as U+FFFD instead of stopping (see HFDatasetExampleGen). `metadata_path` is a SQLite
+    MLMD file for local runs (None when an orchestrator such as Vertex provides MLMD).
+    `validate=False` skips the local checks of dataset and checkpoint paths (for compiling a
+    pipeline that runs elsewhere). `vertex_training` (project, region, worker_pool_specs)
+    trains in a Vertex AI CustomJob with HFVertexTrainer instead of inside the pipeline step.
+    The task's settings (`max_length`, `batch_size`, `learning_rate`, ...) default to
+    TaskConfig's.
 
     `task`: single_label_classification (one text, or a pair with `text_pair_feature`),
     multi_label_classification (label: a list of ClassLabel ids) or regression (label: a
@@ -118,55 +123,23 @@ def create_pipeline(
         checkpoint=checkpoint, task=task, text_feature=text_feature,
         text_pair_feature=text_pair_feature, label_feature=label_feature,
         max_length=max_length, batch_size=batch_size, learning_rate=learning_rate)
-    if task == SINGLE_LABEL:
-        thresholds = {"accuracy": min_accuracy, **(thresholds or {})}
-    evaluation = eval_config(task, slicing=slicing_features, thresholds=thresholds,
-                             baseline_tolerance=baseline_tolerance)
-
-    example_gen = HFDatasetExampleGen(
-        dataset=dataset, config_name=config_name, splits=splits,
-        columns=list(dict.fromkeys(config.text_features + [label_feature]
-                                   + list(slicing_features))),
-        # Multi-label ids are a Sequence(ClassLabel), named as they are; regression has none.
-        class_label_columns=[label_feature] if task == SINGLE_LABEL else [],
-        invalid_utf8=invalid_utf8)
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
-    example_validator = tfx.components.ExampleValidator(
-        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    example_gen = _example_gen(config, dataset, config_name, splits, invalid_utf8,
+                               slicing_features)
+    statistics_gen, schema_gen, example_validator = _data_validation(example_gen)
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN, custom_config=config.to_custom_config(),
         materialize=False)
-    # vertex_training: HFVertexTrainer's project, region, worker_pool_specs (pipelines/vertex.py).
-    trainer_class = HFVertexTrainer if vertex_training else HFTrainer
-    trainer = trainer_class(examples=example_gen.outputs["examples"],
-                            transform_graph=transform.outputs["transform_graph"],
-                            schema=schema_gen.outputs["schema"], config=config,
-                            train_steps=train_steps, eval_steps=eval_steps,
-                            **dict(vertex_training or {}))
-    model_resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
+    trainer = _trainer(config, example_gen, schema_gen, transform, train_steps, eval_steps,
+                       vertex_training)
+    model_resolver = _latest_blessed_model_resolver()
     evaluator = HFEvaluator(
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
-        baseline_model=model_resolver.outputs["model"], eval_config=evaluation)
-    pushers = [ServingPusher(
-        model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=push_destination)))]
-    if vertex_endpoint:
-        pushers.append(vertex_pusher(trainer.outputs["model"], evaluator.outputs["blessing"],
-                                     vertex_endpoint))
-    if hub_repo_id:
-        pushers.append(HFHubPusher(
-            model=trainer.outputs["model"], repo_id=hub_repo_id,
-            model_blessing=evaluator.outputs["blessing"],
-            model_evaluation=evaluator.outputs["evaluation"], dataset=dataset,
-            checkpoint=checkpoint, **dict(hub_options or {})))
-
+        baseline_model=model_resolver.outputs["model"],
+        eval_config=_eval_config(task, min_accuracy, slicing_features, thresholds,
+                                 baseline_tolerance))
+    pushers = _pushers(trainer, evaluator, push_destination, vertex_endpoint, hub_repo_id,
+                       hub_options, dataset, checkpoint)
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
@@ -178,3 +151,78 @@ def create_pipeline(
             if metadata_path else None),
         beam_pipeline_args=beam_pipeline_args or [],
     )
+
+
+def _example_gen(config: TaskConfig, dataset: str, config_name: Optional[str],
+                 splits: Optional[Mapping[str, str]], invalid_utf8: str,
+                 slicing_features: Sequence[str]) -> HFDatasetExampleGen:
+    """Only the columns the task and the slices read."""
+    return HFDatasetExampleGen(
+        dataset=dataset, config_name=config_name, splits=splits,
+        columns=list(dict.fromkeys(config.text_features + [config.label_feature]
+                                   + list(slicing_features))),
+        # Multi-label ids are a Sequence(ClassLabel), named as they are; regression has none.
+        class_label_columns=[config.label_feature]
+        if get_task(config.task).encodes_class_labels else [],
+        invalid_utf8=invalid_utf8)
+
+
+def _data_validation(example_gen: HFDatasetExampleGen):
+    """StatisticsGen, SchemaGen and ExampleValidator on the examples, as TFX has them."""
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    return statistics_gen, schema_gen, example_validator
+
+
+def _trainer(config: TaskConfig, example_gen, schema_gen, transform, train_steps: int,
+             eval_steps: Optional[int], vertex_training: Optional[Mapping[str, Any]]):
+    """HFTrainer, or with `vertex_training` (HFVertexTrainer's project, region and
+    worker_pool_specs, see pipelines/vertex.py) the same training in a Vertex AI CustomJob."""
+    trainer_class = HFVertexTrainer if vertex_training else HFTrainer
+    return trainer_class(examples=example_gen.outputs["examples"],
+                         transform_graph=transform.outputs["transform_graph"],
+                         schema=schema_gen.outputs["schema"], config=config,
+                         train_steps=train_steps, eval_steps=eval_steps,
+                         **dict(vertex_training or {}))
+
+
+def _latest_blessed_model_resolver() -> tfx.dsl.Resolver:
+    """The baseline the Evaluator compares a new model with."""
+    return tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+
+
+def _eval_config(task: str, min_accuracy: float, slicing_features: Sequence[str],
+                 thresholds: Optional[Mapping[str, float]],
+                 baseline_tolerance: Optional[float]):
+    """The task's TFMA config; for a task with an `accuracy` threshold (single-label),
+    `min_accuracy` is its bound unless `thresholds` names one."""
+    if "accuracy" in threshold_names(task):
+        thresholds = {"accuracy": min_accuracy, **(thresholds or {})}
+    return eval_config(task, slicing=slicing_features, thresholds=thresholds,
+                       baseline_tolerance=baseline_tolerance)
+
+
+def _pushers(trainer, evaluator, push_destination: str,
+             vertex_endpoint: Optional[Mapping[str, Any]], hub_repo_id: Optional[str],
+             hub_options: Optional[Mapping[str, Any]], dataset: str, checkpoint: str) -> list:
+    """TF Serving's base path always; a Vertex AI endpoint and the 🤗 Hub when asked for. Each
+    pushes only a blessed model."""
+    model, blessing = trainer.outputs["model"], evaluator.outputs["blessing"]
+    pushers = [ServingPusher(
+        model=model, model_blessing=blessing,
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=push_destination)))]
+    if vertex_endpoint:
+        pushers.append(vertex_pusher(model, blessing, vertex_endpoint))
+    if hub_repo_id:
+        pushers.append(HFHubPusher(
+            model=model, repo_id=hub_repo_id, model_blessing=blessing,
+            model_evaluation=evaluator.outputs["evaluation"], dataset=dataset,
+            checkpoint=checkpoint, **dict(hub_options or {})))
+    return pushers

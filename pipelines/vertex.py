@@ -7,19 +7,20 @@ import posixpath
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+import yaml
+from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx import v1 as tfx
+from tfx.dsl.io import fileio
 
 from tfx_hf.components.vertex_trainer.component import worker_pool_specs
+from tfx_hf.pipelines.beam_args import beam_pipeline_args
 from tfx_hf.pipelines.config import (RESOURCE_KEYS, VERTEX_TRAINER_KEYS, ConfigError,
                                      check_keys)
-from tfx_hf.pipelines.local_runner import beam_pipeline_args
-from tfx_hf.pipelines.text_classification import create_pipeline
+from tfx_hf.pipelines.targets import target_for
+from tfx_hf.pipelines.text_classification import DEFAULT_PIPELINE_NAME, create_pipeline
 
-TARGETS = ("vertex", "kubeflow")
-# Vertex takes a PipelineJob (JSON, schema 2.0.0); open-source KFP 2.x only a bare
-# PipelineSpec in YAML with schema 2.1.0 (DESIGN.md §4).
-SUFFIXES = {"vertex": (".json",), "kubeflow": (".yaml", ".yml")}
+# The PipelineSpec schema each target takes (see targets.SUFFIXES).
 SCHEMA_VERSIONS = {"vertex": "2.0.0", "kubeflow": "2.1.0"}
 # What the KFP backend and Vertex accept as a pipeline name, and as a custom artifact type.
 PIPELINE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
@@ -27,23 +28,6 @@ ARTIFACT_TYPE_PATTERN = r"^[a-z][a-z0-9-_]{2,20}[.][A-Z][a-zA-Z0-9-_]{2,49}$"
 ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
 # The id kubeflow_v2_dag_runner gives the fallback image in a per-component image map.
 _DEFAULT_IMAGE_KEY = "default_image_path"
-
-
-def target_for(output_path: str, target: Optional[str] = None) -> str:
-    """The target named, or the one the file name implies; they must agree."""
-    implied = next((t for t, suffixes in SUFFIXES.items() if output_path.endswith(suffixes)),
-                   None)
-    if target is None:
-        if implied is None:
-            raise ConfigError(f"Output {output_path!r}: name a .json file (Vertex AI "
-                              "PipelineJob) or a .yaml file (KFP PipelineSpec), or pass --target.")
-        return implied
-    if target not in TARGETS:
-        raise ConfigError(f"target={target!r}: use one of {TARGETS}.")
-    if implied != target:
-        raise ConfigError(f"Output {output_path!r} does not fit --target {target}: it writes "
-                          f"a {' or '.join(SUFFIXES[target])} file.")
-    return target
 
 
 def _memory_gb(value: Any) -> float:
@@ -85,14 +69,17 @@ def vertex_training_args(vertex_trainer: Mapping[str, Any], image: str) -> Dict[
     if missing:
         raise ConfigError(f"vertex_trainer needs {' and '.join(missing)} "
                           "(--vertex-trainer-project, --vertex-trainer-region).")
+    # Machine type and replicas not given: worker_pool_specs' defaults.
+    machine = {key: vertex_trainer[key] for key in ("machine_type", "replica_count")
+               if vertex_trainer.get(key)}
+    accelerator_type = vertex_trainer.get("accelerator_type")
     try:
         pools = worker_pool_specs(
-            image=vertex_trainer.get("image") or image,
-            machine_type=vertex_trainer.get("machine_type") or "n1-standard-8",
-            accelerator_type=vertex_trainer.get("accelerator_type"),
+            image=vertex_trainer.get("image") or image, accelerator_type=accelerator_type,
+            # One accelerator per replica unless a count is given.
             accelerator_count=int(vertex_trainer.get("accelerator_count") or
-                                  (1 if vertex_trainer.get("accelerator_type") else 0)),
-            replica_count=int(vertex_trainer.get("replica_count") or 1))
+                                  (1 if accelerator_type else 0)),
+            **machine)
     except ValueError as e:
         raise ConfigError(f"vertex_trainer: {e}") from e
     args = {"project": vertex_trainer["project"], "region": vertex_trainer["region"],
@@ -104,7 +91,7 @@ def vertex_training_args(vertex_trainer: Mapping[str, Any], image: str) -> Dict[
 
 def compile_pipeline(output_path: str, image: str, pipeline_root: str, dataset: str,
                      checkpoint: str, push_destination: str,
-                     pipeline_name: str = "tfx-hf-text-classification",
+                     pipeline_name: str = DEFAULT_PIPELINE_NAME,
                      target: Optional[str] = None,
                      images: Optional[Mapping[str, str]] = None,
                      resources: Optional[Mapping[str, Mapping[str, Any]]] = None,
@@ -124,7 +111,7 @@ def compile_pipeline(output_path: str, image: str, pipeline_root: str, dataset: 
     --sdk_container_image names another). Dataset and checkpoint paths are read where the
     steps run (gs:// or Hub ids), so they are not checked here.
     """
-    target = target_for(output_path, target)
+    target = target_for(output_path, target, compiling=True)
     if not re.match(PIPELINE_NAME_PATTERN, pipeline_name):
         raise ConfigError(f"pipeline_name={pipeline_name!r}: KFP and Vertex need lowercase "
                           "letters, digits and '-', starting with a letter or digit.")
@@ -177,9 +164,6 @@ def _check_component_ids(given: Mapping[str, Any], ids: List[str], what: str) ->
 def read_compiled(path: str) -> Tuple[pipeline_spec_pb2.PipelineSpec, Dict[str, Any]]:
     """The PipelineSpec proto of a compiled file (PipelineJob JSON or bare spec YAML), and the
     file's whole content as a dict."""
-    import yaml  # pylint: disable=g-import-not-at-top
-    from google.protobuf import json_format  # pylint: disable=g-import-not-at-top
-    from tfx.dsl.io import fileio  # pylint: disable=g-import-not-at-top
 
     with fileio.open(path, "r") as f:
         text = f.read()
@@ -206,8 +190,6 @@ def executor_class_paths(spec: pipeline_spec_pb2.PipelineSpec) -> Dict[str, str]
 def artifact_type_names(spec: pipeline_spec_pb2.PipelineSpec) -> List[str]:
     """Every artifact type in the spec: its schemaTitle, or (as TFX writes them) the title of
     its instanceSchema."""
-    import yaml  # pylint: disable=g-import-not-at-top
-
     names = set()
     for component in spec.components.values():
         for definitions in (component.input_definitions, component.output_definitions):

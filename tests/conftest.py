@@ -1,5 +1,11 @@
 """Shared fixtures: a tiny BERT checkpoint and a small labelled text dataset, made at test time
-through the real code paths (`save_pretrained`/`from_pretrained`, `save_to_disk`)."""
+through the real code paths (`save_pretrained`/`from_pretrained`, `save_to_disk`), and the
+upstream artifacts built from them once per session by the real executors: the prepared
+Examples with their Transform output, and a tiny single-label model trained by the Trainer.
+
+Tiers (pytest.ini): a test that trains a model or runs a TFX pipeline is `slow`; one that
+runs a whole pipeline is also `pipeline`. A test that requests a fixture which trains (see
+TRAINING_FIXTURES) is marked `slow` here, so the fast tier never trains."""
 import os
 import random
 
@@ -76,3 +82,51 @@ def topic_dataset(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("topics") / "dataset")
     datasets.DatasetDict({"train": split(30, 0), "test": split(10, 1)}).save_to_disk(path)
     return path
+
+
+# Upstream artifacts, built once per session by the real executors ---------------------------
+
+TOPIC_SPLITS = {"train": "train", "test": "eval"}  # 🤗 split → TFX split
+TOPIC_TRAIN_STEPS = 60  # enough for the tiny model to learn the three topics
+
+
+@pytest.fixture(scope="session")
+def topic_config(tiny_checkpoint):
+    """The TaskConfig the shared artifacts are built with (single-label, `label`). A test that
+    needs other training options takes `dataclasses.replace(topic_config, ...)`."""
+    from tfx_hf.components.task import TaskConfig
+
+    return TaskConfig(checkpoint=tiny_checkpoint, max_length=32, batch_size=8,
+                      learning_rate=3e-3)
+
+
+@pytest.fixture(scope="session")
+def topic_artifacts(tmp_path_factory, topic_dataset, topic_config):
+    """(Examples, TransformGraph) of `topic_dataset`: HFDatasetExampleGen, StatisticsGen,
+    SchemaGen and Transform executors, run once. Read-only for the tests."""
+    import trainer_harness
+
+    root = str(tmp_path_factory.mktemp("topic_artifacts"))
+    return trainer_harness.prepare(root, topic_dataset, topic_config, splits=TOPIC_SPLITS)
+
+
+@pytest.fixture(scope="session")
+def topic_model(tmp_path_factory, topic_artifacts, topic_config):
+    """The Model artifact (Format-Serving/ and Format-HF/) of TOPIC_TRAIN_STEPS steps of the
+    Trainer executor on `topic_artifacts`: a model that has learned the topics. Read-only."""
+    import trainer_harness
+
+    examples, transform_graph = topic_artifacts
+    model, _ = trainer_harness.train(str(tmp_path_factory.mktemp("topic_model")), examples,
+                                     transform_graph, topic_config, train_steps=TOPIC_TRAIN_STEPS)
+    return model
+
+
+TRAINING_FIXTURES = {"topic_artifacts", "topic_model"}  # each runs executors or trains
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("pipeline") or TRAINING_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)

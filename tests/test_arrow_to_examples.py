@@ -4,15 +4,20 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import tensorflow as tf
+from tfx_bsl.coders import example_coder
 
 from tfx_hf.components.hf_dataset_example_gen import arrow_to_examples
 
 
-def _encode(rows, features):
-    ds = datasets.Dataset.from_list(rows, features=datasets.Features(features))
+def _examples(ds):
+    """The tf.Examples of every row, encoded as the executor's Beam step encodes them."""
     batch = ds.with_format("arrow")[:].to_batches()[0]
-    return [tf.train.Example.FromString(b)
-            for b in arrow_to_examples.encode_examples(batch, ds.features)]
+    return [tf.train.Example.FromString(b) for b in example_coder.RecordBatchToExamples(
+        arrow_to_examples.to_example_batch(batch, ds.features))]
+
+
+def _encode(rows, features):
+    return _examples(datasets.Dataset.from_list(rows, features=datasets.Features(features)))
 
 
 def _values(example, name):
@@ -56,8 +61,7 @@ def test_timestamp_is_int64():
     table = pa.table({"t": pa.array([np.datetime64("2024-01-02T03:04:05", "s")],
                                     pa.timestamp("s"))})
     ds = datasets.Dataset(table)
-    (example,) = [tf.train.Example.FromString(b) for b in arrow_to_examples.encode_examples(
-        ds.with_format("arrow")[:].to_batches()[0], ds.features)]
+    (example,) = _examples(ds)
     assert _values(example, "t") == [1704164645]
 
 

@@ -1,10 +1,19 @@
-"""Bad input to `tfx-hf run` stops with one line naming what was wrong, before training."""
+"""Bad input to `tfx-hf` stops with one line naming what was wrong (exit status 2), before
+training; other failures keep their traceback; help and argument errors answer without
+importing the training stack."""
+import json
 import os
 import shutil
+import subprocess
+import sys
 
 import datasets
+import pytest
 
-from tfx_hf.pipelines import cli
+from tfx_hf.components.hf_hub_pusher.hub_token import MissingTokenError
+from tfx_hf.pipelines import cli, local_runner
+
+HEAVY_MODULES = ("tensorflow", "tfx", "transformers", "apache_beam", "datasets")
 
 
 def _run(tmp_path, capsys, dataset, checkpoint, *extra):
@@ -69,3 +78,68 @@ def test_empty_split(tmp_path, capsys, tiny_checkpoint):
 def test_malformed_splits_flag(tmp_path, capsys, tiny_checkpoint, topic_dataset):
     status, err = _run(tmp_path, capsys, topic_dataset, tiny_checkpoint, "--splits", "train")
     assert status == 2 and "HF_SPLIT=TFX_SPLIT" in err
+
+
+class _FailingOrchestrator:
+    """Stands in for LocalDagRunner: raises what a component's executor raised mid-run."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def run(self, pipeline):
+        raise self.error
+
+
+def test_an_input_error_from_deep_inside_is_one_line_and_status_2(
+        tmp_path, capsys, monkeypatch, tiny_checkpoint, topic_dataset):
+    # As the Hub pusher raises it, after training, inside the orchestrator.
+    error = MissingTokenError("token_file='/secrets/hf' does not exist:\n  mount the Hub token "
+                              "secret there.")
+    monkeypatch.setattr(local_runner, "make_runner", lambda runner: _FailingOrchestrator(error))
+    status, err = _run(tmp_path, capsys, topic_dataset, tiny_checkpoint,
+                       "--splits", "train=train,test=eval")
+    assert status == 2
+    assert err == ("tfx-hf run: error: token_file='/secrets/hf' does not exist: mount the Hub "
+                   "token secret there.\n")
+
+
+def test_any_other_error_keeps_its_traceback(tmp_path, capsys, monkeypatch, tiny_checkpoint,
+                                             topic_dataset):
+    error = RuntimeError("an executor crashed")
+    monkeypatch.setattr(local_runner, "make_runner", lambda runner: _FailingOrchestrator(error))
+    with pytest.raises(RuntimeError, match="an executor crashed"):
+        _run(tmp_path, capsys, topic_dataset, tiny_checkpoint, "--splits", "train=train,test=eval")
+
+
+def _light_cli(argv):
+    """Runs `tfx-hf ARGV` in a fresh interpreter; returns its exit status, stderr, the heavy
+    modules it imported and its TF_USE_LEGACY_KERAS (unset before the CLI starts)."""
+    script = (
+        "import json, os, sys\n"
+        "os.environ.pop('TF_USE_LEGACY_KERAS', None)\n"
+        "from tfx_hf.pipelines.cli import main\n"
+        "try:\n"
+        f"    status = main({argv!r})\n"
+        "except SystemExit as e:\n"
+        "    status = e.code\n"
+        f"heavy = [m for m in {HEAVY_MODULES!r} if m in sys.modules]\n"
+        "print(json.dumps([status, heavy, os.environ.get('TF_USE_LEGACY_KERAS')]))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    status, heavy, legacy_keras = json.loads(result.stdout.splitlines()[-1])
+    return status, result.stderr, heavy, legacy_keras
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["compile", "--help"],
+                                  ["demo", "--help"]])
+def test_help_does_not_import_the_training_stack(argv):
+    status, _, heavy, _ = _light_cli(argv)
+    assert status == 0 and heavy == []
+
+
+def test_an_unknown_flag_exits_2_without_importing_the_training_stack():
+    status, err, heavy, legacy_keras = _light_cli(["run", "--bogus"])
+    assert status == 2 and heavy == []
+    assert "tfx-hf: error: unrecognized arguments: --bogus" in err
+    # The program, not the library, makes tf.keras resolve to Keras 2 for what it imports.
+    assert legacy_keras == "1"

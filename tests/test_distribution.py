@@ -18,9 +18,9 @@ def test_tf_config_with_workers_means_multi_worker(monkeypatch):
     monkeypatch.setenv("TF_CONFIG", json.dumps({
         "cluster": {"worker": ["localhost:1", "localhost:2"]}, "task": {"type": "worker",
                                                                         "index": 0}}))
-    assert distribution._tf_config_has_workers()  # pylint: disable=protected-access
+    assert distribution._tf_config_has_workers()
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["localhost:1"]}}))
-    assert not distribution._tf_config_has_workers()  # pylint: disable=protected-access
+    assert not distribution._tf_config_has_workers()
 
 
 def test_forced_choices_and_bad_names():
@@ -56,7 +56,7 @@ def test_bucketed_batches_have_static_bucket_shapes_and_keep_every_token():
 
 def test_a_given_loss_wins_and_multi_label_gets_binary_cross_entropy():
     from tfx_hf.components.task import TaskConfig
-    from tfx_hf.components.trainer.run_fn import _loss  # pylint: disable=protected-access
+    from tfx_hf.components.trainer.run_fn import _loss
 
     config = TaskConfig(checkpoint="x")
     assert _loss(config) is None  # the 🤗 model's own loss
@@ -73,18 +73,18 @@ def test_mixed_float16_training_step_has_a_loss_scale(tiny_checkpoint):
     built, and Keras compile() wraps 🤗's AdamW in a LossScaleOptimizer."""
     from transformers import create_optimizer
 
-    from tfx_hf.components.trainer.checkpoint import load_sequence_classifier
+    from tfx_hf.components.task import get_task
+    from tfx_hf.components.trainer.checkpoint import load_model
 
     try:
         distribution.set_precision("mixed_float16")
-        model = load_sequence_classifier(tiny_checkpoint, ["a", "b"],
-                                         task="single_label_classification")
+        model = load_model(tiny_checkpoint, get_task("single_label_classification"), ["a", "b"])
         optimizer, _ = create_optimizer(init_lr=1e-3, num_train_steps=4, num_warmup_steps=1)
         model.compile(optimizer=optimizer)
         assert isinstance(model.optimizer, tf.keras.mixed_precision.LossScaleOptimizer)
         ids = tf.constant([[2, 8, 9, 3], [2, 10, 3, 0]])
-        loss = model.train_on_batch({"input_ids": ids, "attention_mask": tf.cast(ids > 0, tf.int32)},
-                                    tf.constant([0, 1]))
+        loss = model.train_on_batch(
+            {"input_ids": ids, "attention_mask": tf.cast(ids > 0, tf.int32)}, tf.constant([0, 1]))
         assert tf.math.is_finite(loss)
         assert model.layers[0].compute_dtype == "float16"
     finally:

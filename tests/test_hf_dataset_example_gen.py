@@ -13,6 +13,8 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_artifacts
 from tfx.utils import proto_utils
 
+from tfx_hf.components.contracts import (INVALID_UTF8_PROPERTY, LABEL_NAMES_PROPERTY,
+                                         ROW_COUNTS_PROPERTY)
 from tfx_hf.components.hf_dataset_example_gen import executor
 from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
 from tfx_hf.components.hf_dataset_example_gen.dataset_source import DatasetInputError
@@ -48,8 +50,9 @@ def test_save_to_disk_split_mapping_and_label_names(tmp_path, topic_dataset):
     examples, out = _run(tmp_path, topic_dataset, splits={"train": "train", "test": "eval"})
     assert examples.split_names == '["train", "eval"]'
     assert {k: len(v) for k, v in out.items()} == {"train": 90, "eval": 30}
-    assert examples.get_json_value_custom_property("row_counts") == {"train": 90, "eval": 30}
-    assert examples.get_json_value_custom_property("label_names") == {
+    assert examples.get_json_value_custom_property(ROW_COUNTS_PROPERTY) == {
+        "train": 90, "eval": 30}
+    assert examples.get_json_value_custom_property(LABEL_NAMES_PROPERTY) == {
         "label": ["sport", "business", "tech"]}
     expected = datasets.load_from_disk(topic_dataset)["test"]
     got = sorted((_values(e, "text")[0].decode(), _values(e, "label")[0]) for e in out["eval"])
@@ -73,7 +76,7 @@ def test_csv_with_string_labels_is_class_encoded(tmp_path):
     path.write_text("review,sentiment\ngreat film,pos\nawful plot,neg\n\"fine, really\",pos\n")
     examples, out = _run(tmp_path, str(path), splits={"train": "train"},
                          rename_columns={"review": "text"}, class_label_columns=["sentiment"])
-    assert examples.get_json_value_custom_property("label_names") == {
+    assert examples.get_json_value_custom_property(LABEL_NAMES_PROPERTY) == {
         "sentiment": ["neg", "pos"]}
     rows = sorted((_values(e, "text")[0], _values(e, "sentiment")[0]) for e in out["train"])
     assert rows == [(b"awful plot", 0), (b"fine, really", 1), (b"great film", 1)]
@@ -133,8 +136,6 @@ def test_multi_processing_direct_runner(tmp_path, topic_dataset):
     """Beam workers in other processes re-open the dataset themselves and count the same."""
     from tfx.dsl.components.base import base_beam_executor
 
-    from tfx_hf.pipelines.local_runner import direct_runner_args
-
     component = HFDatasetExampleGen(dataset=topic_dataset,
                                     splits={"train": "train", "test": "eval"})
     exec_properties = {k: proto_utils.proto_to_json(v) if hasattr(v, "DESCRIPTOR") else v
@@ -142,9 +143,13 @@ def test_multi_processing_direct_runner(tmp_path, topic_dataset):
     examples = standard_artifacts.Examples()
     examples.uri = str(tmp_path / "examples")
     context = base_beam_executor.BaseBeamExecutor.Context(
-        beam_pipeline_args=direct_runner_args("multi_processing", 2))
+        # A worker image, even one the DirectRunner never uses, stops TFX from building an
+        # sdist of itself for the executor.
+        beam_pipeline_args=["--direct_running_mode=multi_processing", "--direct_num_workers=2",
+                            "--sdk_container_image=tfx-hf:latest"])
     executor.Executor(context).Do({}, {"examples": [examples]}, exec_properties)
-    assert examples.get_json_value_custom_property("row_counts") == {"train": 90, "eval": 30}
+    assert examples.get_json_value_custom_property(ROW_COUNTS_PROPERTY) == {
+        "train": 90, "eval": 30}
 
 
 def test_integer_label_column_gets_names_and_missing_labels_are_refused(tmp_path):
@@ -152,7 +157,8 @@ def test_integer_label_column_gets_names_and_missing_labels_are_refused(tmp_path
     path.write_text("text,label\na,0\nb,2\nc,1\n")
     examples, out = _run(tmp_path, str(path), splits={"train": "train"},
                          class_label_columns=["label"])
-    assert examples.get_json_value_custom_property("label_names") == {"label": ["0", "1", "2"]}
+    assert examples.get_json_value_custom_property(LABEL_NAMES_PROPERTY) == {
+        "label": ["0", "1", "2"]}
     assert sorted(_values(e, "label")[0] for e in out["train"]) == [0, 1, 2]
 
     holes = tmp_path / "holes.csv"
@@ -164,7 +170,8 @@ def test_integer_label_column_gets_names_and_missing_labels_are_refused(tmp_path
 def test_streaming_reads_every_row(tmp_path, topic_dataset):
     examples, out = _run(tmp_path, topic_dataset, splits={"train": "train", "test": "eval"},
                          streaming=True)
-    assert examples.get_json_value_custom_property("row_counts") == {"train": 90, "eval": 30}
+    assert examples.get_json_value_custom_property(ROW_COUNTS_PROPERTY) == {
+        "train": 90, "eval": 30}
     expected = datasets.load_from_disk(topic_dataset)["train"]["text"]
     assert sorted(_values(e, "text")[0].decode() for e in out["train"]) == sorted(expected)
 
@@ -209,7 +216,7 @@ def test_parquet_payload_with_hash_partition(tmp_path, topic_dataset):
 
     examples, _ = _run(tmp_path, topic_dataset, columns=["text", "label"],
                        output_data_format=example_gen_pb2.FORMAT_PARQUET)
-    counts = examples.get_json_value_custom_property("row_counts")
+    counts = examples.get_json_value_custom_property(ROW_COUNTS_PROPERTY)
     for split, count in counts.items():
         files = glob.glob(os.path.join(examples.uri, f"Split-{split}", "*.parquet"))
         assert pq.read_table(files).num_rows == count
@@ -234,7 +241,7 @@ def test_invalid_utf8_replace_mode_counts_lines(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_bytes(b"text,label\nfine,0\ncaf\xe9 au lait,1\nna\xefve \xff,0\n")
     examples, out = _run(tmp_path, str(path), splits={"train": "train"}, invalid_utf8="replace")
-    assert examples.get_int_custom_property("invalid_utf8_lines_replaced") == 2
+    assert examples.get_int_custom_property(INVALID_UTF8_PROPERTY) == 2
     texts = sorted(_values(e, "text")[0].decode() for e in out["train"])
     assert texts == ["caf\ufffd au lait", "fine", "na\ufffdve \ufffd"]
 
@@ -298,6 +305,7 @@ OFFLINE_HUB_SCRIPT = """
 import json, sys
 from tfx.types import standard_artifacts
 from tfx.utils import proto_utils
+from tfx_hf.components.contracts import ROW_COUNTS_PROPERTY
 from tfx_hf.components.hf_dataset_example_gen import executor
 from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
 spec = HFDatasetExampleGen(dataset="acme/tiny-news", splits={"train": "train", "test": "eval"})
@@ -306,7 +314,7 @@ props = {k: proto_utils.proto_to_json(v) if hasattr(v, "DESCRIPTOR") else v
 examples = standard_artifacts.Examples()
 examples.uri = sys.argv[1]
 executor.Executor().Do({}, {"examples": [examples]}, props)
-print(json.dumps(examples.get_json_value_custom_property("row_counts")))
+print(json.dumps(examples.get_json_value_custom_property(ROW_COUNTS_PROPERTY)))
 """
 
 CACHE_HUB_DATASET = """
@@ -351,7 +359,8 @@ open({str(marker)!r}, "w").write("ran")
 
 class Scripted(datasets.GeneratorBasedBuilder):
     def _info(self):
-        return datasets.DatasetInfo(features=datasets.Features({{"text": datasets.Value("string")}}))
+        return datasets.DatasetInfo(
+            features=datasets.Features({{"text": datasets.Value("string")}}))
     def _split_generators(self, dl_manager):
         return [datasets.SplitGenerator(name="train")]
     def _generate_examples(self):

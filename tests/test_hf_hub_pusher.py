@@ -4,9 +4,10 @@
 huggingface_hub 0.36's `HfApi` makes for `create_repo`, `create_branch`, `upload_folder`
 (validate-yaml, preupload, the LFS batch/upload/verify path for large files, commit) and
 `create_tag`, and records every request. `HF_ENDPOINT` and the pusher's `endpoint` point at it,
-so the real client code runs and nothing leaves the machine. The model pushed is real: a tiny
-🤗 TF BERT classifier saved with `save_pretrained`, and a SavedModel saved with
-`tf.saved_model.save`.
+so the real client code runs and nothing leaves the machine. It runs in the test's process, so
+it also sees whether the push changed huggingface_hub's process-wide endpoint. The model
+pushed is real: a tiny 🤗 TF BERT classifier saved with `save_pretrained`, and a SavedModel
+saved with `tf.saved_model.save`.
 """
 import base64
 import hashlib
@@ -21,12 +22,14 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import tensorflow as tf
 import yaml
+from huggingface_hub import constants as hub_constants
 from tfx.types import channel, standard_artifacts
 
 from tfx_hf.components.hf_hub_pusher import executor as pusher_executor
 from tfx_hf.components.hf_hub_pusher.component import HFHubPusher
 from tfx_hf.components.hf_hub_pusher.hub_token import MissingTokenError
-from tfx_hf.components.trainer.run_fn import HF_FORMAT_DIR
+from tfx_hf.components.contracts import HF_FORMAT_DIR, ModelInfo, serving_model_dir
+from tfx_hf.components.export.requirements import write_requirements
 
 TOKEN = "hf_TestTokenThatMustNeverBeLogged0123456789"
 REPO_ID = "tfx-hf-tests/topic-classifier"
@@ -44,6 +47,8 @@ class FakeHub:
         self.commits = {}  # sha → {"repo_id", "branch", "files": {path: bytes}, "header"}
         self.lfs = {}  # oid → bytes
         self.unexpected = []
+        # huggingface_hub's endpoint in this process when each commit came in.
+        self.endpoints_during_commits = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -156,6 +161,7 @@ class FakeHub:
              or b"\0" in base64.b64decode(f["sample"]) else "regular"} for f in files]}
 
     def _commit(self, repo_id, repo, ref, body):
+        self.endpoints_during_commits.append(hub_constants.ENDPOINT)
         if ref not in repo["branches"]:
             return 404, {"error": f"Revision Not Found: {ref}"}
         lines = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
@@ -235,15 +241,12 @@ def model_uri(tmp_path_factory):
     module.scale = tf.Variable(2.0)
     module.serve = tf.function(lambda text: {"length": tf.strings.length(text)},
                                input_signature=[tf.TensorSpec([None], tf.string, name="text")])
-    serving_dir = os.path.join(uri, "Format-Serving")
+    serving_dir = serving_model_dir(uri)
     tf.saved_model.save(module, serving_dir, signatures={"serving_default": module.serve})
-    extra = os.path.join(serving_dir, "assets.extra")
-    os.makedirs(extra)
-    with open(os.path.join(extra, "requirements.txt"), "w") as f:
-        f.write(f"tensorflow=={tf.__version__}\ntensorflow-text=={TF_TEXT_VERSION}\n")
-    with open(os.path.join(extra, "model_info.json"), "w") as f:
-        json.dump({"task": "single_label_classification", "text_features": ["text"],
-                   "label_names": LABELS, "tensorflow_text_version": TF_TEXT_VERSION}, f)
+    ModelInfo(task="single_label_classification", text_features=["text"], label_names=LABELS,
+              tensorflow_text_version=TF_TEXT_VERSION).write(serving_dir)
+    write_requirements(serving_dir, {"tensorflow": tf.__version__,
+                                     "tensorflow-text": TF_TEXT_VERSION})
     return uri
 
 
@@ -321,9 +324,13 @@ def test_pushes_hf_files_saved_model_and_card(tmp_path, model_uri, hub, monkeypa
     inputs, outputs, pushed = _artifacts(tmp_path, model_uri, evaluation=True)
     properties = _exec_properties()
 
+    endpoint_before = hub_constants.ENDPOINT
     pusher_executor.Executor().Do(inputs, outputs, properties)
 
     assert not hub.unexpected
+    # The push went to HF_ENDPOINT without making it this process's endpoint, even meanwhile.
+    assert hub.endpoints_during_commits == [endpoint_before] != [hub.url]
+    assert hub_constants.ENDPOINT == endpoint_before
     # Every Hub API call carried the token; only the LFS storage PUTs (presigned URLs on the
     # real Hub) go without it.
     api_calls = [r for r in hub.requests if not r[1].startswith("/lfs-upload/")]
@@ -403,6 +410,8 @@ def test_pushes_hf_files_saved_model_and_card(tmp_path, model_uri, hub, monkeypa
 def test_branch_per_version_token_file_and_hf_files_only(tmp_path, model_uri, hub,
                                                          monkeypatch):
     monkeypatch.delenv("HF_TOKEN", raising=False)
+    # The `endpoint` property wins over HF_ENDPOINT (which here names no server at all).
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     token_file = tmp_path / "secrets" / "hf-token"
     token_file.parent.mkdir()
     token_file.write_text(TOKEN + "\n")

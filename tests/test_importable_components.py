@@ -14,6 +14,7 @@ from tfx_hf.components.trainer.component import HFTrainer
 
 from conftest import TOPICS, make_texts
 
+pytestmark = pytest.mark.pipeline  # each test runs a pipeline with LocalDagRunner
 PREPROCESSING_FN = "tfx_hf.components.transform.preprocessing.preprocessing_fn"
 
 
@@ -53,7 +54,7 @@ def test_hf_dataset_example_gen_feeds_statistics_gen(tmp_path, topic_dataset):
     metadata_path = _run(tmp_path, [example_gen, statistics_gen])
 
     (statistics_uri,) = _artifact_uris(metadata_path, "ExampleStatistics")
-    from tensorflow_data_validation import load_stats_binary  # pylint: disable=g-import-not-at-top
+    from tensorflow_data_validation import load_stats_binary
     stats = load_stats_binary(os.path.join(statistics_uri, "Split-train", "FeatureStats.pb"))
     dataset_stats = stats.datasets[0]
     assert dataset_stats.num_examples == 90
@@ -79,7 +80,7 @@ def test_our_transform_config_after_csv_example_gen(tmp_path, tiny_checkpoint):
     metadata_path = _run(tmp_path, components)
 
     (graph_uri,) = _artifact_uris(metadata_path, "TransformGraph")
-    import tensorflow_transform as tft  # pylint: disable=g-import-not-at-top
+    import tensorflow_transform as tft
     output = tft.TFTransformOutput(graph_uri)
     layer = output.transform_features_layer()
     features = layer({"text": tf.constant([["Match goal team."]]),
@@ -100,7 +101,7 @@ def test_hf_trainer_after_a_standard_transform(tmp_path, tiny_checkpoint):
     metadata_path = _run(tmp_path, components + [trainer])
 
     (model_uri,) = _artifact_uris(metadata_path, "Model")
-    import tensorflow_text  # noqa: F401  pylint: disable=g-import-not-at-top,unused-import
+    import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
     model = tf.saved_model.load(os.path.join(model_uri, "Format-Serving"))
     out = model.signatures["serving_default"](text=tf.constant(["The striker scored a goal."]))
     assert out["label"].numpy()[0].decode() in TOPICS

@@ -1,8 +1,13 @@
 """Packaging: import names, legacy Keras in every process, the console script, one pin list."""
 import os
-import re
+import runpy
 import subprocess
 import sys
+from importlib import metadata
+from unittest import mock
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -12,11 +17,25 @@ def _python(code, env=None):
                           env=env, check=True).stdout.strip().splitlines()[-1]
 
 
+def _without_legacy_keras_variable():
+    return {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+
+
 def test_tf_keras_is_keras_2_whatever_is_imported_first():
-    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
-    # TensorFlow first, before any tfx_hf module: the installed .pth has already set the flag.
-    out = _python("import tensorflow as tf; print(tf.keras.layers.Dense.__module__)", env)
+    # A fresh interpreter not told anything (as a Beam worker or any subprocess starts), and
+    # TensorFlow first, before any tfx_hf module: the installed .pth has set the flag.
+    out = _python("import tensorflow as tf; print(tf.keras.layers.Dense.__module__)",
+                  _without_legacy_keras_variable())
     assert out.startswith("tf_keras."), out
+
+
+def test_importing_the_package_leaves_the_environment_alone():
+    # The .pth sets the variable at interpreter start; the package must not set it again.
+    out = _python("import os; del os.environ['TF_USE_LEGACY_KERAS']; "
+                  "import tfx_hf.components, tfx_hf.pipelines; "
+                  "print(os.environ.get('TF_USE_LEGACY_KERAS', 'unset'))",
+                  _without_legacy_keras_variable())
+    assert out == "unset"
 
 
 def test_import_names_are_namespaced():
@@ -35,31 +54,40 @@ def test_console_script():
         assert command in out
 
 
-def _pins():
+def constraint_pins():
+    """{canonical name: version} of constraints.txt, where every line is an exact pin."""
     pins = {}
     with open(os.path.join(REPO, "constraints.txt")) as f:
         for line in f:
             line = line.split("#", 1)[0].strip()
-            if "==" in line:
-                name, version = line.split("==")
-                pins[name.lower().replace("_", "-")] = version
+            if line:
+                requirement = Requirement(line)
+                (specifier,) = requirement.specifier
+                assert specifier.operator == "==", f"constraints.txt: {line!r} is not a pin"
+                pins[canonicalize_name(requirement.name)] = specifier.version
     return pins
 
 
-def test_package_requirements_and_installed_versions_come_from_constraints():
-    from importlib import metadata
+def setup_arguments():
+    """What setup.py passes to setuptools.setup, without building anything."""
+    with mock.patch("setuptools.setup") as setup:
+        runpy.run_path(os.path.join(REPO, "setup.py"))
+    return setup.call_args.kwargs
 
-    pins = _pins()
-    requires = metadata.requires("tfx-hf")
-    for name in ("tfx", "tensorflow", "tf-keras", "tensorflow-text", "transformers",
-                 "datasets"):
-        assert any(r.lower().replace("_", "-").startswith(f"{name}") and f"=={pins[name]}" in r
-                   for r in requires), (name, requires)
+
+def test_package_requirements_and_installed_versions_come_from_constraints():
+    pins = constraint_pins()
+    # The installed metadata, as `pip install` wrote it from setup.py (extras aside).
+    requires = {canonicalize_name(r.name): r for r in map(Requirement, metadata.requires("tfx-hf"))
+                if r.marker is None}
+    direct = [canonicalize_name(Requirement(r).name)
+              for r in setup_arguments()["install_requires"]]
+    assert set(requires) == set(direct)
+    for name, requirement in requires.items():
+        assert str(requirement.specifier) == f"=={pins[name]}", requirement
+    assert requires["tfx"].extras == {"kfp"}
     for name, version in pins.items():
         assert metadata.version(name) == version, name
-    docker = open(os.path.join(REPO, "docker", "Dockerfile")).read()
-    assert "constraints.txt" in docker
-    assert re.search(r"ENV\s+TF_USE_LEGACY_KERAS[= ]1", docker)
 
 
 def test_wheel_holds_both_packages_the_pth_and_the_command(tmp_path):
@@ -69,11 +97,18 @@ def test_wheel_holds_both_packages_the_pth_and_the_command(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(tmp_path), REPO], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("tfx_hf-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "tfx_hf_legacy_keras.pth" in names
-    assert "tfx_hf/components/hf_dataset_example_gen/executor.py" in names
-    assert "tfx_hf/pipelines/cli.py" in names
+    archive = zipfile.ZipFile(wheel)
+    names = archive.namelist()
+    # The .pth goes to the top of site-packages, where the interpreter reads it at start.
+    with open(os.path.join(REPO, "components", "tfx_hf_legacy_keras.pth"), "rb") as f:
+        assert archive.read("tfx_hf_legacy_keras.pth") == f.read()
+    # Every module of both folders, under the namespaced names only.
+    for package, folder in setup_arguments()["package_dir"].items():
+        for root, _, files in os.walk(os.path.join(REPO, folder)):
+            for name in files:
+                if name.endswith(".py"):
+                    relative = os.path.relpath(os.path.join(root, name), os.path.join(REPO, folder))
+                    assert f"{package.replace('.', '/')}/{relative}" in names, relative
     assert not any(n.startswith(("components/", "pipelines/", "tests/")) for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "tfx-hf = tfx_hf.pipelines.cli:main" in zipfile.ZipFile(wheel).read(
-        entry_points).decode()
+    assert "tfx-hf = tfx_hf.pipelines.cli:main" in archive.read(entry_points).decode()

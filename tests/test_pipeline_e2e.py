@@ -1,17 +1,21 @@
 """The whole pipeline, run by LocalDagRunner on a tiny BERT made at test time, then the pushed
-model served from a process that imports only tensorflow and tensorflow_text."""
+model served from a process that imports only tensorflow and tensorflow_text; and a second,
+worse run of the same pipeline, orchestrated by BeamDagRunner, which the Evaluator compares
+with the first run's blessed model."""
 import glob
 import json
 import os
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
 
+import trainer_harness
 from tfx_hf.pipelines import local_runner
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.pipeline]
 
 SERVE_SCRIPT = """
 import json, sys
@@ -34,10 +38,26 @@ def pipeline_run(tmp_path_factory, tiny_checkpoint, topic_dataset):
     return output, summary
 
 
+def _eval_split(output, label_feature="label"):
+    """The first run's eval split, as its HFDatasetExampleGen wrote it."""
+    runs = glob.glob(os.path.join(output, "pipeline_root", "HFDatasetExampleGen", "examples",
+                                  "*"))
+    first = min(runs, key=lambda path: int(os.path.basename(path)))  # execution ids
+    return trainer_harness.eval_split(types.SimpleNamespace(uri=first), label_feature)
+
+
 def test_pipeline_blesses_and_pushes(pipeline_run):
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
+
     output, summary = pipeline_run
     assert summary["row_counts"] == {"train": 90, "eval": 30}
-    assert 0.0 <= summary["accuracy"] <= 1.0
+    # The accuracy reported is the pushed model's own on the eval split.
+    serialized, labels = _eval_split(output)
+    served = tf.saved_model.load(summary["pushed_model"]).signatures["serving_tf_example"]
+    predicted = served(examples=serialized)["label_id"].numpy()
+    assert summary["accuracy"] == pytest.approx(
+        np.mean(predicted == np.array([label[0] for label in labels])), abs=1e-6)
     assert summary["blessed"] is True
     pushed = summary["pushed_model"]
     assert pushed.startswith(os.path.join(output, "serving_model"))
@@ -109,18 +129,53 @@ def test_predict_command_reads_the_push_destination(pipeline_run):
     assert text == "Software for phone apps"
 
 
+@pytest.fixture(scope="module")
+def worse_run_by_beam(pipeline_run, tiny_checkpoint, topic_dataset):
+    """The same pipeline again in the same root and MLMD, orchestrated by BeamDagRunner, with
+    a model that cannot learn (one step at learning rate 0)."""
+    output, _ = pipeline_run
+    return local_runner.run_text_classification(
+        output, dataset=topic_dataset, checkpoint=tiny_checkpoint, runner="beam",
+        splits={"train": "train", "test": "eval"}, train_steps=1, batch_size=8,
+        max_length=32, learning_rate=0.0, min_accuracy=0.0)
+
+
+def test_beam_dag_runner_runs_the_pipeline(pipeline_run, worse_run_by_beam):
+    """`tfx-hf run --runner beam`: BeamDagRunner runs every component of the pipeline: a new
+    model is trained, exported and evaluated on the eval split."""
+    from tfx.orchestration import metadata
+
+    output, first = pipeline_run
+    summary = worse_run_by_beam
+    assert summary["runner"] == "beam"
+    assert summary["row_counts"] == {"train": 90, "eval": 30}
+    assert summary["model"] != first["model"]
+    assert os.path.isfile(os.path.join(summary["model"], "saved_model.pb"))
+    assert summary["metrics"]["example_count"] == 30
+    # Every node of the pipeline executed in this second run.
+    config = metadata.sqlite_metadata_connection_config(os.path.join(output, "metadata.sqlite"))
+    with metadata.Metadata(config) as m:
+        runs = m.store.get_contexts_by_type("pipeline_run")
+        second = max(runs, key=lambda c: c.id)
+        node_type = m.store.get_context_type("node").id
+        nodes = {c.name.rsplit(".", 1)[-1]
+                 for e in m.store.get_executions_by_context(second.id)
+                 for c in m.store.get_contexts_by_execution(e.id) if c.type_id == node_type}
+    assert len(runs) == 2
+    assert nodes == {"HFDatasetExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
+                     "Transform", "HFTrainer", "latest_blessed_model_resolver", "HFEvaluator",
+                     "ServingPusher"}
+
+
 def test_worse_second_run_is_not_blessed_against_the_blessed_baseline(
-        pipeline_run, tiny_checkpoint, topic_dataset):
+        pipeline_run, worse_run_by_beam):
     """The Resolver hands the first run's blessed model to the Evaluator as its baseline; an
     untrained second model passes the value threshold (0) but is worse than the baseline, so
     it is neither blessed nor pushed."""
     import tensorflow_model_analysis as tfma
 
     output, first = pipeline_run
-    summary = local_runner.run_text_classification(
-        output, dataset=topic_dataset, checkpoint=tiny_checkpoint,
-        splits={"train": "train", "test": "eval"}, train_steps=1, batch_size=8,
-        max_length=32, learning_rate=0.0, min_accuracy=0.0)
+    summary = worse_run_by_beam
     assert summary["model"] != first["model"]
     assert summary["accuracy"] < first["accuracy"], (summary["accuracy"], first["accuracy"])
     assert summary["blessed"] is False
@@ -133,36 +188,3 @@ def test_worse_second_run_is_not_blessed_against_the_blessed_baseline(
     (failure,) = [f for s in failures for f in s.failures]
     assert failure.metric_key.name == "sparse_categorical_accuracy"
     assert failure.metric_key.is_diff  # failed on the change against the baseline
-
-
-def test_beam_dag_runner_runs_a_multi_label_pipeline(tmp_path, tiny_checkpoint):
-    """`tfx-hf run --runner beam`: BeamDagRunner orchestrates the same pipeline, here for a
-    multi-label task with slices, which the Evaluator blesses on its first run (no baseline)."""
-    import datasets
-
-    from conftest import TOPICS, make_texts
-
-    names = list(TOPICS)
-    features = datasets.Features({
-        "text": datasets.Value("string"), "topic": datasets.Value("string"),
-        "label": datasets.Sequence(datasets.ClassLabel(names=names))})
-
-    def rows(n, seed):
-        return [{"text": r["text"], "topic": r["topic"], "label": [r["label"]]}
-                for r in make_texts(n, seed)]
-
-    dataset = str(tmp_path / "multi_label")
-    datasets.DatasetDict({"train": datasets.Dataset.from_list(rows(10, 0), features=features),
-                          "test": datasets.Dataset.from_list(rows(4, 1), features=features)}
-                         ).save_to_disk(dataset)
-    summary = local_runner.run_text_classification(
-        str(tmp_path / "run"), dataset=dataset, checkpoint=tiny_checkpoint, runner="beam",
-        task="multi_label_classification", slicing_features=["topic"],
-        splits={"train": "train", "test": "eval"}, train_steps=2, batch_size=8, max_length=32)
-    assert summary["runner"] == "beam"
-    assert summary["row_counts"] == {"train": 30, "eval": 12}
-    assert summary["metrics"]["example_count"] == 12
-    assert "micro_average_f1_score" in summary["metrics"]
-    assert summary["blessed"] is True and os.path.isdir(summary["pushed_model"])
-    with open(os.path.join(summary["pushed_model"], "assets.extra", "model_info.json")) as f:
-        assert json.load(f)["label_names"] == names

@@ -9,9 +9,8 @@ import pytest
 import tensorflow as tf
 import tensorflow_text as text
 
-import trainer_harness
-from tfx_hf.components.task import TaskConfig
-from tfx_hf.pipelines import cli, serve_check
+from tfx_hf.components.export import serve_check
+from tfx_hf.pipelines import cli
 
 
 def _save(module, path, requirements=None, task="regression"):
@@ -21,7 +20,8 @@ def _save(module, path, requirements=None, task="regression"):
         os.makedirs(path / "assets.extra")
         (path / "assets.extra" / "requirements.txt").write_text(requirements)
         (path / "assets.extra" / "model_info.json").write_text(json.dumps(
-            {"task": task, "text_features": ["text"], "label_names": []}))
+            {"task": task, "text_features": ["text"], "label_names": [],
+             "tensorflow_text_version": text.__version__}))
     return str(path)
 
 
@@ -109,21 +109,17 @@ def test_folder_that_is_not_a_saved_model(tmp_path, capsys):
     (tmp_path / "model" / "README").write_text("not a model")
     status, report, err = _serve_check(capsys, str(tmp_path / "model"))
     assert status == 2 and report is None
-    assert "error: " in err and "is neither a SavedModel nor a push destination" in err
+    assert "error: " in err
+    assert "is neither a SavedModel folder (no saved_model.pb) nor a push destination" in err
 
 
 # The real export ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def exported_model(tmp_path_factory, tiny_checkpoint, topic_dataset):
-    """Format-Serving of one Trainer step on the tiny checkpoint (real Transform + Trainer)."""
-    root = str(tmp_path_factory.mktemp("serve_check"))
-    config = TaskConfig(checkpoint=tiny_checkpoint, max_length=32, batch_size=8)
-    examples, transform_graph = trainer_harness.prepare(
-        root, topic_dataset, config, splits={"train": "train", "test": "eval"})
-    model, _ = trainer_harness.train(root, examples, transform_graph, config, train_steps=1,
-                                     eval_steps=1)
-    return os.path.join(model.uri, "Format-Serving")
+@pytest.fixture
+def exported_model(topic_model):
+    """Format-Serving of the model the real Trainer executor trained (conftest's
+    `topic_model`, shared with the other tests that need one)."""
+    return os.path.join(topic_model.uri, "Format-Serving")
 
 
 @pytest.mark.slow

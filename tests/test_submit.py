@@ -29,7 +29,7 @@ def fake_clients(monkeypatch):
             calls["create_run"] = dict(kwargs, pipeline_file=pipeline_file)
             return types.SimpleNamespace(run_id="run-1")
 
-    import google.cloud  # pylint: disable=g-import-not-at-top
+    import google.cloud
     aiplatform = types.ModuleType("google.cloud.aiplatform")
     aiplatform.PipelineJob = PipelineJob
     monkeypatch.setitem(sys.modules, "google.cloud.aiplatform", aiplatform)

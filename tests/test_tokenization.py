@@ -8,9 +8,11 @@ import sys
 
 import pytest
 import tensorflow as tf
+import tensorflow_text as tf_text
 from transformers import AutoTokenizer
 
 from tfx_hf.components.tokenization import InGraphTokenizer, TokenizerFilesError
+from tfx_hf.components.tokenization.packer import longest_first_lengths
 from tfx_hf.pipelines.demo_data import minilm_checkpoint
 
 TEXTS = [
@@ -135,3 +137,101 @@ def test_hub_id_resolves_from_the_offline_cache(tmp_path, tiny_checkpoint):
         out = subprocess.run([sys.executable, "-c", HUB_SCRIPT, repo_id], env=env,
                              capture_output=True, text=True, check=True).stdout
         assert out.strip().splitlines()[-1].startswith(expected), out
+
+
+def test_get_config_round_trips_through_json(tiny_checkpoint):
+    """config -> JSON -> from_config gives a layer with the same options and the same ids, as
+    Keras needs to save and rebuild it."""
+    tokenizer = InGraphTokenizer.from_pretrained(tiny_checkpoint, max_length=16, padding="longest",
+                                                 truncation="only_first", pad_to_multiple_of=8)
+    config = json.loads(json.dumps(tokenizer.get_config()))
+    rebuilt = InGraphTokenizer.from_config(config)
+    assert json.loads(json.dumps(rebuilt.get_config())) == config
+    assert rebuilt.tokenizer_config == tokenizer.tokenizer_config
+    texts, pairs = tf.constant(TEXTS[:4]), tf.constant(["the match"] * 4)
+    got, expected = rebuilt(texts, pairs), tokenizer(texts, pairs)
+    assert {k: v.numpy().tolist() for k, v in got.items()} == \
+        {k: v.numpy().tolist() for k, v in expected.items()}
+
+
+def test_is_a_keras_layer_in_a_functional_model(tiny_checkpoint):
+    tokenizer = InGraphTokenizer.from_pretrained(tiny_checkpoint, max_length=12)
+    text = tf.keras.Input(shape=(), dtype=tf.string)
+    model = tf.keras.Model(text, tokenizer(text))
+    texts = ["The striker scored a goal", "Chip prices and network data"]
+    _assert_same(model(tf.constant(texts)),
+                 AutoTokenizer.from_pretrained(tiny_checkpoint)(
+                     texts, padding="max_length", truncation=True, max_length=12,
+                     return_tensors="np"))
+
+
+@pytest.mark.slow  # runs a Beam pipeline
+def test_inside_a_tf_transform_preprocessing_fn(tmp_path, tiny_checkpoint):
+    import tensorflow_transform.beam as tft_beam
+    from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
+
+    texts = ["The striker scored a goal", "Chip prices and network data", ""]
+
+    def preprocessing_fn(inputs):
+        tokenizer = InGraphTokenizer.from_pretrained(tiny_checkpoint, max_length=10)
+        return tokenizer(inputs["text"])
+
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(
+        {"text": tf.io.FixedLenFeature([], tf.string)}))
+    with tft_beam.Context(temp_dir=str(tmp_path)):
+        (rows, _), _ = ([{"text": t} for t in texts], metadata) | \
+            tft_beam.AnalyzeAndTransformDataset(preprocessing_fn)
+    expected = AutoTokenizer.from_pretrained(tiny_checkpoint)(
+        texts, padding="max_length", truncation=True, max_length=10)
+    assert {key: [list(row[key]) for row in rows] for key in expected} == \
+        {key: list(values) for key, values in expected.items()}
+
+
+# Pairs of lengths 0..11 ("a" is one token), for 🤗's longest_first against tf_text's trimmers.
+PAIR_LENGTHS = [(n1, n2) for n1 in range(12) for n2 in range(12)]
+# Where each of tensorflow-text's pair trimmers keeps other lengths than 🤗's longest_first:
+# both give the odd token of an odd budget that both texts exceed by half to a fixed text
+# (RoundRobin to the first, ShrinkLongest to the second), where 🤗 gives it to the longer text
+# (the second on a tie).
+TRIMMER_DIFFERENCES = {
+    "RoundRobinTrimmer": lambda n1, n2, budget: budget % 2 == 1 and 2 * min(n1, n2) > budget
+    and n1 <= n2,
+    "ShrinkLongestTrimmer": lambda n1, n2, budget: budget % 2 == 1 and 2 * min(n1, n2) > budget
+    and n1 > n2,
+}
+
+
+@pytest.fixture(scope="module")
+def hf_longest_first_lengths():
+    """{budget: [(kept of the first text, kept of the second), ...] for PAIR_LENGTHS}."""
+    reference = AutoTokenizer.from_pretrained(minilm_checkpoint())
+    first, second = ([" ".join(["a"] * n) for n in side] for side in zip(*PAIR_LENGTHS))
+    lengths = {}
+    for budget in (4, 5, 6, 7):  # [CLS] A [SEP] B [SEP]: max_length = budget + 3
+        encoded = reference(first, second, truncation="longest_first", max_length=budget + 3)
+        kept_second = [sum(types) - 1 for types in encoded["token_type_ids"]]
+        lengths[budget] = [(len(ids) - 3 - k2, k2)
+                           for ids, k2 in zip(encoded["input_ids"], kept_second)]
+    return lengths
+
+
+@pytest.mark.parametrize("trimmer", sorted(TRIMMER_DIFFERENCES))
+def test_tf_text_trimmers_against_hf_longest_first(hf_longest_first_lengths, trimmer):
+    """Why the packer computes longest_first's lengths itself: each trimmer differs from 🤗
+    exactly where TRIMMER_DIFFERENCES says (and nowhere for even budgets)."""
+    first, second = (tf.ragged.constant([[1] * n for n in side], tf.int64,
+                                        row_splits_dtype=tf.int64)
+                     for side in zip(*PAIR_LENGTHS))
+    for budget, expected in hf_longest_first_lengths.items():
+        kept = getattr(tf_text, trimmer)(budget).trim([first, second])
+        got = list(zip(*(k.row_lengths().numpy().tolist() for k in kept)))
+        differs = {pair for pair, g, e in zip(PAIR_LENGTHS, got, expected) if g != e}
+        assert differs == {(n1, n2) for n1, n2 in PAIR_LENGTHS
+                           if TRIMMER_DIFFERENCES[trimmer](n1, n2, budget)}, budget
+
+
+def test_packer_longest_first_lengths_are_hf(hf_longest_first_lengths):
+    n1, n2 = (tf.constant(side, tf.int64) for side in zip(*PAIR_LENGTHS))
+    for budget, expected in hf_longest_first_lengths.items():
+        kept = longest_first_lengths(n1, n2, budget)
+        assert list(zip(*(k.numpy().tolist() for k in kept))) == expected, budget

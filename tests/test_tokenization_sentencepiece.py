@@ -2,6 +2,7 @@
 XLM-R- and T5-style checkpoints made at test time from a SentencePiece model trained on a small
 multilingual corpus, on the hard corpus of test_tokenization_parity.py: every output tensor,
 single texts and pairs, every truncation strategy, both padding modes."""
+import json
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_text as tf_text
 
 from tfx_hf.components.tokenization import InGraphTokenizer, TokenizerFilesError
 from test_tokenization_parity import CORPUS, PAIRS, _assert_same, _fits
@@ -140,7 +142,6 @@ def test_saved_model_loads_with_tensorflow_text_only(tmp_path, checkpoints, refe
     env = dict(os.environ, PYTHONPATH="")  # no sentencepiece package there
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             check=True, env=env, cwd=str(tmp_path))
-    import json
     got = json.loads(result.stdout.strip().splitlines()[-1])
     expected = references["albert"](["Café [MASK] ÉTÉ"], ["ß x"], padding="max_length",
                                     truncation=True, max_length=16)
@@ -196,12 +197,10 @@ MUST_TAKE_EXACT_PATH = [
 def test_fast_path_rows_match_reference(checkpoints, references, family):
     ours = InGraphTokenizer.from_pretrained(checkpoints[family], max_length=512,
                                             padding="longest")
-    encoder = ours._encoder  # pylint: disable=protected-access
-    assert encoder._fast_class is not None  # pylint: disable=protected-access
+    encoder = ours.encoder
     texts = FAST_PATH_TEXTS + MUST_TAKE_EXACT_PATH + [a + b for a, b in zip(
         FAST_PATH_TEXTS, MUST_TAKE_EXACT_PATH)]
-    fast = tf.strings.regex_full_match(tf.constant(texts), encoder._fast_class).numpy()
-    # pylint: disable=protected-access
+    fast = tf.strings.regex_full_match(tf.constant(texts), encoder.fast_path.row_pattern).numpy()
     assert fast[:7].all() and not fast[len(FAST_PATH_TEXTS):].any(), (family, fast)
     # The normalized text itself (Metaspace and Unigram could hide a difference in spaces).
     normalizer = references[family].backend_tokenizer.normalizer
@@ -223,8 +222,8 @@ def test_fast_path_characters_follow_the_normalizers(checkpoints):
     """XLM-R (Precompiled first) keeps most Latin-1 on the fast path; ALBERT (NFKD,
     StripAccents, Lowercase) only what those leave unchanged but ASCII lowering."""
     def fast(family, char):
-        encoder = InGraphTokenizer.from_pretrained(checkpoints[family], max_length=8)._encoder
-        return bool(tf.strings.regex_full_match(char, encoder._fast_class).numpy())
+        encoder = InGraphTokenizer.from_pretrained(checkpoints[family], max_length=8).encoder
+        return bool(tf.strings.regex_full_match(char, encoder.fast_path.row_pattern).numpy())
     for family in FAMILIES:
         for char in "aZ \t\r\n\x00\x7f£":
             assert fast(family, char), (family, char)
@@ -232,3 +231,52 @@ def test_fast_path_characters_follow_the_normalizers(checkpoints):
             assert not fast(family, char), (family, char)
     assert fast("xlmr", "é") and not fast("albert", "é")
     assert not fast("albert", "Ð") and not fast("albert", "\u00a0")
+
+
+def test_get_config_round_trips_through_json(checkpoints):
+    tokenizer = InGraphTokenizer.from_pretrained(checkpoints["xlmr"], max_length=24)
+    rebuilt = InGraphTokenizer.from_config(json.loads(json.dumps(tokenizer.get_config())))
+    assert rebuilt.tokenizer_config == tokenizer.tokenizer_config
+    texts = tf.constant(ADDED_TOKEN_TEXTS)
+    assert rebuilt(texts, texts)["input_ids"].numpy().tolist() == \
+        tokenizer(texts, texts)["input_ids"].numpy().tolist()
+
+
+def test_built_without_the_sentencepiece_package(checkpoints):
+    """The Unigram model proto comes from transformers' own copy of the protobuf class when
+    the `sentencepiece` package (a test dependency only) is missing."""
+    script = (
+        "import sys, json\n"
+        "sys.modules['sentencepiece'] = None  # as if it were not installed\n"
+        "import tensorflow as tf\n"
+        "from tfx_hf.components.tokenization import InGraphTokenizer\n"
+        f"tokenizer = InGraphTokenizer.from_pretrained({checkpoints['albert']!r}, max_length=24)\n"
+        f"out = tokenizer(tf.constant({ADDED_TOKEN_TEXTS!r}))\n"
+        "assert 'transformers.utils.sentencepiece_model_pb2' in sys.modules\n"
+        "print(json.dumps(out['input_ids'].numpy().tolist()))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True)
+    expected = InGraphTokenizer.from_pretrained(checkpoints["albert"], max_length=24)(
+        tf.constant(ADDED_TOKEN_TEXTS))["input_ids"].numpy().tolist()
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == expected
+
+
+@pytest.mark.parametrize("family, texts", [("xlmr", (["Hello world"], ["Café"])),
+                                           ("t5", (["Hello world"],))])
+def test_combine_segments_is_not_the_hf_template(references, checkpoints, family, texts):
+    """Why the packer applies templates itself: tf_text.combine_segments writes one start and
+    one end token per segment, so XLM-R's pair `<s> A </s></s> B </s>` loses a `</s>` and T5's
+    `A </s>` gains a start token."""
+    reference = references[family]
+    ours = InGraphTokenizer.from_pretrained(checkpoints[family], max_length=24)
+    segments = [ours.encode(tf.constant(t)) for t in texts]
+    start = reference.bos_token_id if family == "xlmr" else reference.pad_token_id
+    combined, _ = tf_text.combine_segments(segments, start_of_sequence_id=start,
+                                           end_of_segment_id=reference.eos_token_id)
+    expected = reference(*texts)["input_ids"][0]
+    if family == "xlmr":  # <s> A </s></s> B </s>: one </s> of the middle two
+        between = 1 + len(segments[0][0])
+        assert expected[between:between + 2] == [reference.eos_token_id] * 2
+        assert combined[0].numpy().tolist() == expected[:between] + expected[between + 1:]
+    else:  # A </s>: no start token
+        assert combined[0].numpy().tolist() == [start] + expected

@@ -1,4 +1,6 @@
 """A training process killed mid-way and started again resumes from its last backup."""
+import dataclasses
+import json
 import os
 import re
 import signal
@@ -7,9 +9,7 @@ import sys
 import time
 
 import pytest
-
-import trainer_harness
-from tfx_hf.components.task import TaskConfig
+from tfx.types import artifact_utils
 
 pytestmark = pytest.mark.slow
 TRAIN_STEPS = 60
@@ -20,34 +20,31 @@ from absl import logging
 logging.set_verbosity(logging.INFO)
 sys.path.insert(0, sys.argv[1])
 import trainer_harness
-from tfx.types import standard_artifacts
+from tfx.types import artifact_utils
 from tfx_hf.components.task import TaskConfig
 root, config = sys.argv[2], TaskConfig(**json.loads(sys.argv[3]))
-examples, transform_graph = standard_artifacts.Examples(), standard_artifacts.TransformGraph()
-examples.uri, transform_graph.uri = root + "/examples", root + "/tg"
-examples.split_names = '["train", "eval"]'
-examples.set_json_value_custom_property("label_names", {"label": ["sport", "business", "tech"]})
-trainer_harness.train(root, examples, transform_graph, config, train_steps=int(sys.argv[4]))
+inputs = artifact_utils.parse_artifact_dict(sys.argv[5])
+trainer_harness.train(root, inputs["examples"][0], inputs["transform_graph"][0], config,
+                      train_steps=int(sys.argv[4]))
 print("TRAINING DONE")
 """
 
 
-def _start(root, config):
-    import json
+def _start(root, config, examples, transform_graph):
+    """The Trainer executor in a process of its own, on the shared prepared artifacts (passed
+    as TFX passes artifacts to a container: JSON of the MLMD artifacts)."""
+    inputs = artifact_utils.jsonify_artifact_dict(
+        {"examples": [examples], "transform_graph": [transform_graph]})
     return subprocess.Popen(
         [sys.executable, "-c", TRAIN_SCRIPT, os.path.dirname(__file__), root,
-         json.dumps(config.to_custom_config()), str(TRAIN_STEPS)],
+         json.dumps(config.to_custom_config()), str(TRAIN_STEPS), inputs],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_killed_training_resumes_from_backup(tmp_path, tiny_checkpoint, topic_dataset):
-    config = TaskConfig(checkpoint=tiny_checkpoint, max_length=32, batch_size=8,
-                        learning_rate=1e-3, backup_every_steps=5)
+def test_killed_training_resumes_from_backup(tmp_path, topic_artifacts, topic_config):
+    config = dataclasses.replace(topic_config, learning_rate=1e-3, backup_every_steps=5)
     root = str(tmp_path)
-    trainer_harness.prepare(root, topic_dataset, config,
-                            splits={"train": "train", "test": "eval"})
-
-    first = _start(root, config)
+    first = _start(root, config, *topic_artifacts)
     seen = []
     deadline = time.time() + 300
     for line in first.stdout:
@@ -61,7 +58,7 @@ def test_killed_training_resumes_from_backup(tmp_path, tiny_checkpoint, topic_da
     first.wait()
     assert first.returncode == -signal.SIGKILL and seen and seen[-1] < TRAIN_STEPS
 
-    second = _start(root, config)
+    second = _start(root, config, *topic_artifacts)
     output, _ = second.communicate(timeout=600)
     assert second.returncode == 0, output[-3000:]
     resumed = re.search(r"Resuming training at step (\d+)/%d" % TRAIN_STEPS, output)

@@ -13,10 +13,11 @@ from transformers import AutoTokenizer, TFAutoModelForSequenceClassification
 
 import trainer_harness
 from conftest import COMMON, TOPICS, make_texts
+from tfx_hf.components.contracts import hf_format_dir, serving_model_dir
 from tfx_hf.components.evaluation import eval_config
-from tfx_hf.components.task import TaskConfig
-from tfx_hf.pipelines import results
-from tfx_hf.components.trainer.checkpoint import load_sequence_classifier
+from tfx_hf.components.evaluation.evaluation_results import overall_metrics
+from tfx_hf.components.task import TaskConfig, get_task
+from tfx_hf.components.trainer.checkpoint import load_model
 
 pytestmark = pytest.mark.slow
 TOPIC_NAMES = list(TOPICS)
@@ -87,6 +88,14 @@ def _hf_loss(model, tokenizer, rows, task, num_labels):
     return float(tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits))
 
 
+def _f1(truth, guess, axis=None):
+    """F1 of boolean predictions (per class along `axis`); 0 where nothing was predicted or
+    true, as TFMA and sklearn count it."""
+    tp = np.sum(truth & guess, axis=axis)
+    wrong = np.sum(truth != guess, axis=axis)
+    return np.where(tp > 0, 2 * tp / np.maximum(2 * tp + wrong, 1), 0.0)
+
+
 TASKS = {
     "single_label_classification": (
         lambda n, seed: [{"text": r["text"], "label": r["label"]} for r in
@@ -130,16 +139,16 @@ def test_task_trains_and_serves(tmp_path, tiny_checkpoint, task):
     tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
     num_labels = 0 if task == "regression" else len(label_names)
     tf.keras.utils.set_random_seed(config.seed)
-    start = load_sequence_classifier(tiny_checkpoint, label_names, task=task)
+    start = load_model(tiny_checkpoint, get_task(task), label_names)
     trained = TFAutoModelForSequenceClassification.from_pretrained(
-        os.path.join(model.uri, "Format-HF"))
+        hf_format_dir(model.uri))
     assert trained.config.problem_type == task
     start_loss = _hf_loss(start, tokenizer, rows, task, num_labels)
     final_loss = _hf_loss(trained, tokenizer, rows, task, num_labels)
     # A model that learned nothing stays near its starting loss.
     assert final_loss < 0.75 * start_loss, (start_loss, final_loss)
 
-    serving = tf.saved_model.load(os.path.join(model.uri, "Format-Serving"))
+    serving = tf.saved_model.load(serving_model_dir(model.uri))
     inputs = {f: tf.constant([r[f] for r in rows[:4]]) for f in config.text_features}
     out = serving.signatures["serving_default"](**inputs)
     # Parity: Format-Serving on raw strings == 🤗 fast tokenizer + Format-HF model.
@@ -166,24 +175,27 @@ def test_task_trains_and_serves(tmp_path, tiny_checkpoint, task):
     blessed, evaluation_uri = trainer_harness.evaluate(
         os.path.join(str(tmp_path), "eval"), examples, model, eval_config(task))
     assert blessed, tfma.load_validation_result(evaluation_uri)
-    metrics = results.overall_metrics(evaluation_uri)
+    metrics = overall_metrics(evaluation_uri)
     serialized, labels = trainer_harness.eval_split(examples, config.label_feature)
     predicted = serving.signatures["serving_tf_example"](examples=serialized)
     assert metrics["example_count"] == len(labels) == 24
     if task == "single_label_classification":
-        expected = np.mean(predicted["label_id"].numpy() == np.array([l[0] for l in labels]))
+        truth = np.array([label[0] for label in labels])
+        guess = predicted["label_id"].numpy()
+        expected = np.mean(guess == truth)
         assert metrics["sparse_categorical_accuracy"] == pytest.approx(expected, abs=1e-6)
-        assert 0.0 <= metrics["macro_f1"] <= 1.0
+        one_hot = np.eye(3, dtype=bool)
+        assert metrics["macro_f1"] == pytest.approx(
+            np.mean(_f1(one_hot[truth], one_hot[guess], axis=0)), abs=1e-6)
     elif task == "multi_label_classification":
         truth = np.zeros((len(labels), 3), bool)
         for i, ids in enumerate(labels):
             truth[i, ids] = True
         guess = predicted["scores"].numpy() > 0.5
-        tp = np.sum(truth & guess)
-        micro_f1 = 2 * tp / (2 * tp + np.sum(~truth & guess) + np.sum(truth & ~guess))
-        assert metrics["micro_average_f1_score"] == pytest.approx(micro_f1, abs=1e-5)
-        assert 0.0 <= metrics["macro_average_auc"] <= 1.0
+        assert metrics["micro_average/f1_score"] == pytest.approx(_f1(truth, guess), abs=1e-5)
+        assert metrics["macro_average/f1_score"] == pytest.approx(
+            np.mean(_f1(truth, guess, axis=0)), abs=1e-5)
     else:
-        mse = np.mean((predicted["scores"].numpy() - np.array([l[0] for l in labels])) ** 2)
+        mse = np.mean((predicted["scores"].numpy() - np.array([label[0] for label in labels])) ** 2)
         assert metrics["mean_squared_error"] == pytest.approx(mse, rel=1e-4)
         assert "mean_absolute_error" in metrics

@@ -1,7 +1,6 @@
 """preprocessing_fn inside real tf.Transform (Beam), and the Trainer executor's label names."""
 import functools
 import json
-import os
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -10,9 +9,11 @@ from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 from tfx.types import standard_artifacts
 from transformers import AutoTokenizer
 
+from tfx_hf.components.contracts import LABEL_NAMES_PROPERTY, serving_model_dir
 from tfx_hf.components.task import TaskConfig
+from tfx_hf.components.task.sequence_classification import LABEL_VOCABULARY
 from tfx_hf.components.trainer import executor as trainer_executor
-from tfx_hf.components.transform.preprocessing import LABEL_VOCABULARY, preprocessing_fn
+from tfx_hf.components.transform.preprocessing import preprocessing_fn
 
 
 def _transform(tmp_path, rows, label_dtype, config):
@@ -54,7 +55,7 @@ def test_trainer_executor_passes_label_names_from_examples(tmp_path):
     examples = standard_artifacts.Examples()
     examples.uri = str(tmp_path / "examples")
     examples.split_names = '["train", "eval"]'
-    examples.set_json_value_custom_property("label_names", {"topic": ["a", "b", "c"]})
+    examples.set_json_value_custom_property(LABEL_NAMES_PROPERTY, {"topic": ["a", "b", "c"]})
     model = standard_artifacts.Model()
     model.uri = str(tmp_path / "model")
     model_run = standard_artifacts.ModelRun()
@@ -62,7 +63,7 @@ def test_trainer_executor_passes_label_names_from_examples(tmp_path):
     config = TaskConfig(checkpoint="unused", label_feature="topic")
     exec_properties = {"train_args": '{"num_steps": 3}', "eval_args": '{"num_steps": 1}',
                        "custom_config": json.dumps(config.to_custom_config())}
-    fn_args = trainer_executor.Executor()._GetFnArgs(  # pylint: disable=protected-access
+    fn_args = trainer_executor.Executor()._GetFnArgs(
         {"examples": [examples]}, {"model": [model], "model_run": [model_run]}, exec_properties)
     assert fn_args.custom_config["label_names"] == ["a", "b", "c"]
-    assert fn_args.serving_model_dir == os.path.join(str(tmp_path / "model"), "Format-Serving")
+    assert fn_args.serving_model_dir == serving_model_dir(str(tmp_path / "model"))

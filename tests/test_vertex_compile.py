@@ -204,7 +204,8 @@ def test_config_file_carries_the_flags_and_flags_override_it(tmp_path, tiny_chec
 
 
 @pytest.mark.parametrize("config,flags,message", [
-    ({"pipeline": {"train_stpes": 3}}, [], "unknown key 'train_stpes'; known keys: baseline_tolerance, batch_size"),
+    ({"pipeline": {"train_stpes": 3}}, [],
+     "unknown key 'train_stpes'; known keys: baseline_tolerance, batch_size"),
     ({"pipeline": {"beam_pipeline_args": []}}, [], "give run.beam_args / compile.beam_args"),
     ({"compile": {"imgae": "x"}}, [], "unknown key 'imgae'"),
     ({"extras": {}}, [], "unknown section 'extras'"),
@@ -242,8 +243,10 @@ def test_relative_output_path(tmp_path, tiny_checkpoint, monkeypatch):
 
 
 def test_vertex_endpoint_without_required_keys_names_them():
+    from tfx_hf.components.input_error import InputError
     from tfx_hf.pipelines.text_classification import create_pipeline
 
-    with pytest.raises(ValueError, match=r"vertex_endpoint needs \['endpoint_name', 'project_id'\]"):
+    with pytest.raises(InputError,
+                       match=r"vertex_endpoint needs \['endpoint_name', 'project_id'\]"):
         create_pipeline("p", "gs://b/root", "SetFit/bbc-news", "bert", "gs://b/serving",
                         validate=False, vertex_endpoint={"region": "europe-west4"})

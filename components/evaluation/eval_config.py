@@ -27,32 +27,17 @@ from typing import Mapping, Optional, Sequence, Union
 
 import tensorflow_model_analysis as tfma
 
-from tfx_hf.components.task.config import LABEL_ID_FEATURE, MULTI_LABEL, REGRESSION, SINGLE_LABEL
-
-SERVING_SIGNATURE = "serving_tf_example"
-LABELS_SIGNATURE = "transform_labels"
-
-METRICS_MODULE = "tfx_hf.components.evaluation.metrics"
-
-# Threshold name → (metric class, higher is better), computed on all examples.
-_OVERALL = {
-    SINGLE_LABEL: {"accuracy": ("SparseCategoricalAccuracy", True)},
-    MULTI_LABEL: {"binary_accuracy": ("BinaryAccuracy", True)},
-    REGRESSION: {"mse": ("MeanSquaredError", False), "mae": ("MeanAbsoluteError", False)},
-}
-# Computed for each class, then averaged ("macro_f1", "micro_auc", …).
-_PER_CLASS = {"precision": "Precision", "recall": "Recall", "f1": "F1Score", "auc": "AUC"}
-# A single-label model predicts its top class: these count that (metrics.py).
-_TOP_CLASS = {"precision": "MacroPrecision", "recall": "MacroRecall", "f1": "MacroF1Score"}
-MAIN_METRIC = {SINGLE_LABEL: "accuracy", MULTI_LABEL: "micro_f1", REGRESSION: "mse"}
-_PREDICTION_KEY = {SINGLE_LABEL: "probabilities", MULTI_LABEL: "scores", REGRESSION: "scores"}
+from tfx_hf.components.contracts import (LABEL_ID_FEATURE, SERVING_EXAMPLE_SIGNATURE,
+                                         TRANSFORM_LABELS_SIGNATURE)
+from tfx_hf.components.evaluation.metric_configs import (METRICS_MODULE, macro, metric,
+                                                          num_classes_config)
+from tfx_hf.components.task import get_task
+from tfx_hf.components.task.sequence_classification import SINGLE_LABEL
 
 
 def threshold_names(task: str) -> list:
     """The metric names `thresholds` accepts for `task`."""
-    averages = {SINGLE_LABEL: ("macro",), MULTI_LABEL: ("macro", "micro"), REGRESSION: ()}
-    return list(_OVERALL[task]) + [f"{average}_{metric}" for average in averages[task]
-                                   for metric in _PER_CLASS]
+    return get_task(task).threshold_names()
 
 
 def _threshold(higher_is_better: bool, bound: Optional[float],
@@ -71,28 +56,6 @@ def _threshold(higher_is_better: bool, bound: Optional[float],
                        else tfma.MetricDirection.LOWER_IS_BETTER),
             absolute={"value": -tolerance if higher_is_better else tolerance}))
     return threshold
-
-
-def _metric(class_name: str, threshold: Optional[tfma.MetricThreshold] = None,
-            config: str = "", module: str = "") -> tfma.MetricConfig:
-    metric = tfma.MetricConfig(class_name=class_name, config=config, module=module)
-    if threshold is not None:  # on the overall slice only: a small slice may legitimately dip
-        metric.per_slice_thresholds.add(slicing_specs=[tfma.SlicingSpec()],
-                                        threshold=threshold)
-    return metric
-
-
-def _class_ids(num_classes: Optional[int]) -> dict:
-    return {"values": list(range(num_classes))} if num_classes else {}
-
-
-def _num_classes(num_classes: Optional[int]) -> str:
-    return f'"num_classes": {num_classes}' if num_classes else ""
-
-
-def _macro(num_classes: Optional[int]) -> tfma.AggregationOptions:
-    return tfma.AggregationOptions(macro_average=True,
-                                   class_weights={i: 1.0 for i in range(num_classes or 0)})
 
 
 def _slicing_specs(slicing: Sequence[Union[str, Sequence[str]]]) -> list:
@@ -116,58 +79,29 @@ def eval_config(task: str = SINGLE_LABEL, num_classes: Optional[int] = None,
     baseline_tolerance: how much worse than the latest blessed model the main metric
       (accuracy; micro-F1 for multi-label; MSE for regression) may be; None: not compared.
     """
-    if task not in _OVERALL:
-        raise ValueError(f"task={task!r}: use one of {list(_OVERALL)}.")
+    task = get_task(task)
     thresholds = dict(thresholds or {})
-    unknown = sorted(set(thresholds) - set(threshold_names(task)))
+    unknown = sorted(set(thresholds) - set(task.threshold_names()))
     if unknown:
-        raise ValueError(f"thresholds {unknown} are not metrics of {task}; use "
-                         f"{threshold_names(task)}.")
-    main = MAIN_METRIC[task]
+        raise ValueError(f"thresholds {unknown} are not metrics of {task.name}; use "
+                         f"{task.threshold_names()}.")
 
     def threshold_for(name, higher_is_better=True):
         return _threshold(higher_is_better, thresholds.get(name),
-                          baseline_tolerance if name == main else None)
+                          baseline_tolerance if name == task.main_metric else None)
 
     overall = [tfma.MetricConfig(class_name="ExampleCount")]
-    overall += [_metric(class_name, threshold_for(name, higher))
-                for name, (class_name, higher) in _OVERALL[task].items()]
-    if task == SINGLE_LABEL:
-        overall.append(tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"))
-    elif task == MULTI_LABEL:
-        overall.append(tfma.MetricConfig(class_name="MultiLabelConfusionMatrixPlot"))
-    metrics_specs = [tfma.MetricsSpec(metrics=overall)]
-
-    if task == SINGLE_LABEL:
-        metrics_specs += [
-            tfma.MetricsSpec(metrics=[  # per class (sub keys) and their macro averages
-                _metric(class_name, threshold_for(f"macro_{name}"), _num_classes(num_classes),
-                        module=METRICS_MODULE) for name, class_name in _TOP_CLASS.items()]),
-            tfma.MetricsSpec(metrics=[_metric("AUC")],  # one-vs-rest, per class
-                             binarize=tfma.BinarizationOptions(class_ids=_class_ids(num_classes))),
-            tfma.MetricsSpec(metrics=[_metric("AUC", threshold_for("macro_auc"))],
-                             aggregate=_macro(num_classes)),
-        ]
-    elif task == MULTI_LABEL:  # a class is predicted when its score exceeds 0.5
-        metrics_specs.append(tfma.MetricsSpec(
-            metrics=[_metric(c) for c in _PER_CLASS.values()],
-            binarize=tfma.BinarizationOptions(class_ids=_class_ids(num_classes))))
-        # Averages in specs of their own: a threshold in a binarized spec would apply to
-        # each class too.
-        for average, aggregate in (("macro", _macro(num_classes)),
-                                   ("micro", tfma.AggregationOptions(micro_average=True))):
-            metrics_specs.append(tfma.MetricsSpec(
-                metrics=[_metric(c, threshold_for(f"{average}_{name}"))
-                         for name, c in _PER_CLASS.items()],
-                aggregate=aggregate))
-
+    overall += [metric(class_name, threshold_for(name, higher))
+                for name, (class_name, higher) in task.overall_metrics.items()]
+    overall += [tfma.MetricConfig(class_name=plot) for plot in task.plots]
     return tfma.EvalConfig(
-        model_specs=[tfma.ModelSpec(signature_name=SERVING_SIGNATURE,
-                                    preprocessing_function_names=[LABELS_SIGNATURE],
+        model_specs=[tfma.ModelSpec(signature_name=SERVING_EXAMPLE_SIGNATURE,
+                                    preprocessing_function_names=[TRANSFORM_LABELS_SIGNATURE],
                                     label_key=label_key,
-                                    prediction_key=_PREDICTION_KEY[task])],
+                                    prediction_key=task.prediction_key)],
         slicing_specs=_slicing_specs(slicing),
-        metrics_specs=metrics_specs)
+        metrics_specs=[tfma.MetricsSpec(metrics=overall)]
+        + task.class_metrics_specs(num_classes, threshold_for))
 
 
 def with_class_ids(config: tfma.EvalConfig, num_classes: int) -> tfma.EvalConfig:
@@ -178,8 +112,8 @@ def with_class_ids(config: tfma.EvalConfig, num_classes: int) -> tfma.EvalConfig
         if spec.binarize.HasField("class_ids") and not spec.binarize.class_ids.values:
             spec.binarize.class_ids.values.extend(range(num_classes))
         if spec.aggregate.macro_average and not spec.aggregate.class_weights:
-            spec.aggregate.class_weights.update(_macro(num_classes).class_weights)
-        for metric in spec.metrics:
-            if metric.module == METRICS_MODULE and not metric.config:
-                metric.config = _num_classes(num_classes)
+            spec.aggregate.class_weights.update(macro(num_classes).class_weights)
+        for metric_config in spec.metrics:
+            if metric_config.module == METRICS_MODULE and not metric_config.config:
+                metric_config.config = num_classes_config(num_classes)
     return config

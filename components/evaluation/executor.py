@@ -1,20 +1,18 @@
 """Evaluator executor: per-class metrics for the model's classes, and the first model's
 blessing when the only thresholds compare with a baseline."""
-import json
 import os
 from typing import Optional
 
-import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from absl import logging
 from google.protobuf import json_format
 from tfx.components.evaluator import executor as evaluator_executor
 from tfx.types import artifact_utils, standard_component_specs
-from tfx.utils import io_utils, path_utils
+from tfx.utils import io_utils
 
+from tfx_hf.components.contracts import ModelInfo, serving_model_dir
 from tfx_hf.components.evaluation.eval_config import with_class_ids
 
-MODEL_INFO = os.path.join("assets.extra", "model_info.json")
 BLESSED_KEY = "blessed"  # TFX Evaluator's blessing property and file
 BLESSED_FILE = "BLESSED"
 RUBBER_STAMP_KEY = "rubber_stamp"
@@ -23,11 +21,8 @@ RUBBER_STAMP_KEY = "rubber_stamp"
 def model_label_names(model_uri: str) -> Optional[list]:
     """The class names an HFTrainer model predicts (empty for regression); None for other
     models, whose eval_config must name its classes itself (`num_classes`)."""
-    path = os.path.join(path_utils.serving_model_path(model_uri), MODEL_INFO)
-    if not tf.io.gfile.exists(path):
-        return None
-    with tf.io.gfile.GFile(path) as f:
-        return json.load(f).get("label_names") or []
+    info = ModelInfo.read(serving_model_dir(model_uri))
+    return None if info is None else list(info.label_names or [])
 
 
 def _has_value_threshold(config: tfma.EvalConfig) -> bool:

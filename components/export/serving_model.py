@@ -1,29 +1,32 @@
 """export_serving_model: a 🤗 TF model and its transform graph as one SavedModel.
 
 Signatures:
-- `serving_default`: raw `[batch]` strings, one input per text feature → for single-label
-  classification `label` (class name), `label_id` and `probabilities`; for multi-label
-  classification `scores` (a sigmoid per class); for regression `scores` (the value).
+- `serving_default`: raw `[batch]` strings, one input per text feature → the task's outputs
+  (components/task): for single-label classification `label` (class name), `label_id` and
+  `probabilities`; for multi-label classification `scores` (a sigmoid per class); for
+  regression `scores` (the value).
 - `serving_tf_example`: serialized tf.Examples → the same outputs (for TFMA, BulkInferrer).
 - `transform_features`: serialized tf.Examples → the transformed features.
 - `transform_labels`: serialized tf.Examples → `label_id` as evaluation compares it with the
-  outputs (class id; multi-hot over the classes for multi-label; the value for regression),
-  from the same transform graph (TFMA's `preprocessing_function_names`).
+  outputs (the task's `evaluation_label`: class id; multi-hot over the classes for
+  multi-label; the value for regression), from the same transform graph (TFMA's
+  `preprocessing_function_names`).
 
 It loads with `tf.saved_model.load` where only tensorflow and tensorflow-text are installed;
 `assets.extra/requirements.txt` names the tensorflow-text version its ops need.
 """
-import json
-import os
 from typing import Dict, List, Sequence
 
 import tensorflow as tf
 import tensorflow_text
 import tensorflow_transform as tft
 
-from tfx_hf.components.task.config import LABEL_ID_FEATURE
-
-MODEL_INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+from tfx_hf.components.contracts import (EXAMPLES_INPUT, LABEL_ID_FEATURE, MODEL_INPUT_NAMES,
+                                         SERVING_DEFAULT_SIGNATURE, SERVING_EXAMPLE_SIGNATURE,
+                                         TRANSFORM_FEATURES_SIGNATURE, TRANSFORM_LABELS_SIGNATURE,
+                                         ModelInfo)
+from tfx_hf.components.export.requirements import write_requirements
+from tfx_hf.components.task import Task, get_task
 
 
 def model_inputs(transformed: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
@@ -35,7 +38,7 @@ class _ServingModule(tf.Module):
 
     def __init__(self, model, tf_transform_output: tft.TFTransformOutput,
                  text_features: Sequence[str], label_feature: str, label_names: List[str],
-                 task: str):
+                 task: Task):
         super().__init__()
         self.model = model
         self._task = task
@@ -53,14 +56,7 @@ class _ServingModule(tf.Module):
     def _predict(self, raw_features: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
         transformed = self.tft_layer(raw_features)
         logits = tf.cast(self.model(model_inputs(transformed), training=False).logits, tf.float32)
-        if self._task == "multi_label_classification":
-            return {"scores": tf.sigmoid(logits)}
-        if self._task == "regression":
-            return {"scores": logits[:, 0]}
-        probabilities = tf.nn.softmax(logits, axis=-1)
-        label_id = tf.argmax(probabilities, axis=-1)
-        return {"label": tf.gather(self._label_names, label_id), "label_id": label_id,
-                "probabilities": probabilities}
+        return self._task.serving_outputs(logits, self._label_names)
 
     def _parse(self, serialized: tf.Tensor) -> Dict[str, tf.Tensor]:
         return tf.io.parse_example(serialized, self._raw_feature_spec)
@@ -74,7 +70,7 @@ class _ServingModule(tf.Module):
             return self._predict({name: tf.reshape(text, [-1, 1])
                                   for name, text in zip(self._text_features, texts)})
 
-        examples_spec = [tf.TensorSpec([None], tf.string, name="examples")]
+        examples_spec = [tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)]
 
         @tf.function(input_signature=examples_spec)
         def serve_tf_example(examples):
@@ -84,37 +80,32 @@ class _ServingModule(tf.Module):
         def transform_features(examples):
             return self.tft_layer(self._parse(examples))
 
-        signatures = {"serving_default": serve_text.get_concrete_function(),
-                      "serving_tf_example": serve_tf_example.get_concrete_function(),
-                      "transform_features": transform_features.get_concrete_function()}
+        signatures = {SERVING_DEFAULT_SIGNATURE: serve_text.get_concrete_function(),
+                      SERVING_EXAMPLE_SIGNATURE: serve_tf_example.get_concrete_function(),
+                      TRANSFORM_FEATURES_SIGNATURE: transform_features.get_concrete_function()}
         if self._label_spec:
             @tf.function(input_signature=examples_spec)
             def transform_labels(examples):
                 # Only the label is parsed: the transform graph prunes the tokenizer away.
                 label_id = self.tft_layer(tf.io.parse_example(examples, self._label_spec))[
                     LABEL_ID_FEATURE]
-                if self._task == "multi_label_classification":
-                    label_id = tf.cast(tf.sparse.to_indicator(label_id, self._num_labels),
-                                       tf.float32)
-                return {LABEL_ID_FEATURE: label_id}
+                return {LABEL_ID_FEATURE: self._task.evaluation_label(label_id,
+                                                                      self._num_labels)}
 
-            signatures["transform_labels"] = transform_labels.get_concrete_function()
+            signatures[TRANSFORM_LABELS_SIGNATURE] = transform_labels.get_concrete_function()
         return signatures
 
 
 def export_serving_model(model, tf_transform_output: tft.TFTransformOutput, export_dir: str,
                          text_features: Sequence[str], label_feature: str,
-                         label_names: List[str], task: str = "single_label_classification") -> str:
-    """Saves `model` with the transform graph and string-in signatures to `export_dir`."""
+                         label_names: List[str], task: str) -> str:
+    """Saves `model` with the transform graph and string-in signatures to `export_dir`, with
+    `assets.extra/requirements.txt` and `model_info.json` (contracts.ModelInfo)."""
     module = _ServingModule(model, tf_transform_output, text_features, label_feature,
-                            label_names, task)
+                            label_names, get_task(task))
     tf.saved_model.save(module, export_dir, signatures=module.signatures())
-    extra = os.path.join(export_dir, "assets.extra")
-    tf.io.gfile.makedirs(extra)
-    with tf.io.gfile.GFile(os.path.join(extra, "requirements.txt"), "w") as f:
-        f.write(f"tensorflow=={tf.__version__}\ntensorflow-text=={tensorflow_text.__version__}\n")
-    with tf.io.gfile.GFile(os.path.join(extra, "model_info.json"), "w") as f:
-        json.dump({"task": task, "text_features": list(text_features),
-                   "label_names": list(label_names),
-                   "tensorflow_text_version": tensorflow_text.__version__}, f, indent=2)
+    write_requirements(export_dir, {"tensorflow": tf.__version__,
+                                    "tensorflow-text": tensorflow_text.__version__})
+    ModelInfo(task=task, text_features=list(text_features), label_names=list(label_names),
+              tensorflow_text_version=tensorflow_text.__version__).write(export_dir)
     return export_dir

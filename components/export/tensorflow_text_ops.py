@@ -4,4 +4,4 @@ A process that loads such a model must import tensorflow_text first. Give this m
 `module_path` to standard components that load the model in their own process (Evaluator,
 BulkInferrer): TFX imports it before the model is loaded, there and on Vertex/KFP.
 """
-import tensorflow_text  # noqa: F401  pylint: disable=unused-import
+import tensorflow_text  # noqa: F401

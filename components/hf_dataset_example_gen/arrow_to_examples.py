@@ -47,7 +47,8 @@ def _leaf_values(values: pa.Array, column: str) -> pa.Array:
     if pa.types.is_boolean(t) or pa.types.is_signed_integer(t):
         return values.cast(pa.int64())
     if pa.types.is_unsigned_integer(t):
-        if len(values) and pc.max(values).as_py() is not None and pc.max(values).as_py() > _INT64_MAX:
+        largest = pc.max(values).as_py() if len(values) else None
+        if largest is not None and largest > _INT64_MAX:
             raise FeatureConversionError(
                 f"Column {column!r} holds {t} values above 2**63-1, which tf.Example int64 "
                 "cannot hold. Cast the column to string or float first.")
@@ -92,7 +93,7 @@ def _media_bytes(values: pa.StructArray) -> pa.Array:
     data = children["bytes"]
     missing = pc.and_(pc.is_null(data), pc.is_valid(children["path"]))
     if pc.any(missing).as_py():
-        import fsspec  # pylint: disable=g-import-not-at-top
+        import fsspec
 
         filled = []
         for content, path in zip(data.to_pylist(), children["path"].to_pylist()):
@@ -105,7 +106,7 @@ def _media_bytes(values: pa.StructArray) -> pa.Array:
 
 
 def _convert(name: str, values: pa.Array, feature) -> List[Tuple[str, pa.Array]]:
-    import datasets  # pylint: disable=g-import-not-at-top
+    import datasets
 
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -137,9 +138,3 @@ def to_example_batch(batch: pa.RecordBatch, features) -> pa.RecordBatch:
             columns[out_name] = array
     return pa.RecordBatch.from_arrays(list(columns.values()), list(columns.keys()))
 
-
-def encode_examples(batch: pa.RecordBatch, features) -> List[bytes]:
-    """Serialized tf.Examples for every row of `batch`, in order."""
-    from tfx_bsl.coders import example_coder  # pylint: disable=g-import-not-at-top
-
-    return example_coder.RecordBatchToExamples(to_example_batch(batch, features))

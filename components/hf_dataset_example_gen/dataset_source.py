@@ -10,6 +10,7 @@ import math
 import os
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from tfx_hf.components.hub_paths import is_local_path
 from tfx_hf.components.input_error import InputError
 
 # Data files that `datasets` reads with a packaged builder, by extension.
@@ -17,7 +18,12 @@ FILE_BUILDERS = {
     ".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet",
     ".txt": "text", ".arrow": "arrow",
 }
-STREAM_SHARD_ROWS = 20_000  # shard size when streaming a save_to_disk folder
+# Rows per shard, the unit of parallel work: a Beam worker encodes one shard of a split, and a
+# streamed save_to_disk folder is read as shards of this size.
+ROWS_PER_SHARD = 20_000
+# Rows a streamed csv/json is typed from when `datasets` cannot tell its features up front (as
+# many as `datasets` itself looks at).
+ROWS_TO_INFER_FEATURES = 5
 TEXT_BUILDERS = ("csv", "json", "text")  # the builders that decode bytes (encoding_errors)
 INVALID_UTF8_MODES = ("error", "replace")
 
@@ -52,13 +58,9 @@ def is_save_to_disk_folder(path: str) -> bool:
         and os.path.isfile(os.path.join(path, "dataset_info.json")))
 
 
-def _looks_local(path: str) -> bool:
-    return os.path.isabs(path) or path.startswith((".", "~")) or os.path.exists(path)
-
-
 def check_exists(source: DatasetSource) -> None:
     """Fails early for a local path that is not there (a Hub id is checked when loaded)."""
-    if _looks_local(source.path) and not os.path.exists(os.path.expanduser(source.path)):
+    if is_local_path(source.path) and not os.path.exists(os.path.expanduser(source.path)):
         raise DatasetInputError(
             f"Dataset path {source.path!r} does not exist. Give a save_to_disk folder, a data "
             "file or folder (csv, json, jsonl, parquet, txt), or a 🤗 Hub dataset id.")
@@ -122,7 +124,7 @@ def _decodes_text(source: DatasetSource, builder: Optional[str]) -> bool:
 def load_split(source_json: str, split: str):
     """Loads one split (a name or a slice such as `train[:80%]`): a memory-mapped Dataset, or
     an IterableDataset when `source.streaming`."""
-    import datasets  # pylint: disable=g-import-not-at-top
+    import datasets
 
     source = DatasetSource.from_json(source_json)
     check_exists(source)
@@ -132,13 +134,12 @@ def load_split(source_json: str, split: str):
     path = os.path.expanduser(source.path)
     if os.path.isdir(path) and is_save_to_disk_folder(path):
         dataset = _split_of_saved(datasets.load_from_disk(path), split, source.path)
-        # Streaming a saved dataset reads its memory-mapped Arrow files shard by shard.
+        # Streaming a saved dataset reads its memory-mapped Arrow files shard by shard. A slice
+        # is contiguous (see _split_of_saved), so its shards are contiguous reads too.
         if not source.streaming:
             return dataset
-        if dataset._indices is not None:  # pylint: disable=protected-access  (a slice)
-            dataset = dataset.flatten_indices()
         return dataset.to_iterable_dataset(
-            num_shards=max(1, min(len(dataset), math.ceil(len(dataset) / STREAM_SHARD_ROWS))))
+            num_shards=max(1, min(len(dataset), math.ceil(len(dataset) / ROWS_PER_SHARD))))
 
     builder = _file_builder(path)
     data_files = json.loads(source.data_files) if source.data_files else None
@@ -168,7 +169,7 @@ def load_split(source_json: str, split: str):
 
 
 def _split_of_saved(loaded, split: str, where: str):
-    import datasets  # pylint: disable=g-import-not-at-top
+    import datasets
 
     if isinstance(loaded, datasets.Dataset):
         if split not in ("train", "all"):
@@ -186,6 +187,8 @@ def _split_of_saved(loaded, split: str, where: str):
         (absolute,) = instruction.to_absolute({name: len(dataset)})
         start = absolute.from_ or 0
         stop = len(dataset) if absolute.to is None else absolute.to
+        # A range selects by slicing the Arrow table: no indices mapping, which would make every
+        # later read (and to_iterable_dataset) go row by row through it.
         dataset = dataset.select(range(start, stop))
     return dataset
 
@@ -194,7 +197,7 @@ def select_columns(dataset, columns: Optional[List[str]], rename: Optional[Dict[
                    where: str):
     """Keeps `columns` (names before renaming) and renames; unknown names fail with the list."""
     if dataset.features is None:  # a streamed csv/json: types are known after a first look
-        dataset = dataset._resolve_features()  # pylint: disable=protected-access
+        dataset = _with_features_of_first_rows(dataset)
     available = list(dataset.column_names)
     for column in list(columns or []) + list(rename or {}):
         if column not in available:
@@ -206,3 +209,14 @@ def select_columns(dataset, columns: Optional[List[str]], rename: Optional[Dict[
     if rename:
         dataset = dataset.rename_columns(dict(rename))
     return dataset
+
+
+def _with_features_of_first_rows(dataset):
+    """A streamed dataset typed from its first rows, as `datasets` types them when it must
+    (its own IterableDataset._resolve_features is private: this is the same through the public
+    `take` and `cast`)."""
+    import datasets
+    import pyarrow as pa
+
+    head = pa.Table.from_pylist(list(dataset.take(ROWS_TO_INFER_FEATURES)))
+    return dataset.cast(datasets.Features.from_arrow_schema(head.schema))

@@ -26,19 +26,14 @@ from tfx.components.example_gen import write_split
 from tfx.components.util import examples_utils
 from tfx.dsl.components.base import base_beam_executor
 from tfx.proto import example_gen_pb2
-from tfx.types import artifact_utils
+from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
+from tfx_hf.components import contracts
 from tfx_hf.components.hf_dataset_example_gen import arrow_to_examples
 from tfx_hf.components.hf_dataset_example_gen import dataset_source
 from tfx_hf.components.hf_dataset_example_gen.dataset_source import DatasetInputError
 
-# Custom properties on the Examples artifact.
-LABEL_NAMES_PROPERTY = "label_names"
-ROW_COUNTS_PROPERTY = "row_counts"
-INVALID_UTF8_PROPERTY = "invalid_utf8_lines_replaced"
-
-ROWS_PER_SHARD = 20_000
 MAX_STREAMING_SHARDS = 1024
 ARROW_BATCH_ROWS = 1_000
 PARQUET_FILE_PREFIX = "data_parquet"
@@ -85,7 +80,7 @@ def open_split(plan: SplitPlan):
 def _tables(plan: SplitPlan, shard: int) -> Iterator[pa.Table]:
     dataset = open_split(plan)
     if plan.streaming:
-        from datasets.distributed import split_dataset_by_node  # pylint: disable=g-import-not-at-top
+        from datasets.distributed import split_dataset_by_node
         dataset = split_dataset_by_node(dataset, rank=shard, world_size=plan.num_shards)
     else:
         dataset = dataset.shard(plan.num_shards, shard, contiguous=True)
@@ -103,7 +98,7 @@ def _bucket_of(serialized: bytes, output: OutputPlan) -> int:
     """The output split of one row, keyed as standard ExampleGen keys it: the deterministic
     serialization of the tf.Example (tfx_bsl's byte order is not stable across processes) or
     of its `partition_feature_name` feature."""
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    import tensorflow as tf
 
     example = tf.train.Example.FromString(serialized)
     if output.partition_feature_name:
@@ -127,7 +122,7 @@ class _ShardWriter:
         self._name = f"{shard:05d}-of-{num_shards:05d}"
 
     def write(self, split: int, records: List[bytes], table: Optional[pa.Table]) -> None:
-        import tensorflow as tf  # pylint: disable=g-import-not-at-top
+        import tensorflow as tf
 
         name = self._output.split_names[split]
         if name not in self._writers:
@@ -139,7 +134,7 @@ class _ShardWriter:
                     path + ".tmp", options=tf.io.TFRecordOptions(
                         compression_type="GZIP", compression_level=GZIP_LEVEL))
             else:
-                import pyarrow.parquet as pq  # pylint: disable=g-import-not-at-top
+                import pyarrow.parquet as pq
                 path = f"{uri}/{PARQUET_FILE_PREFIX}-{self._name}.parquet"
                 # Written locally and copied at the end, so that gs:// and other TF
                 # filesystems work as they do for TFRecords.
@@ -154,7 +149,7 @@ class _ShardWriter:
         _counter("rows_written", name).inc(len(records))
 
     def close(self) -> None:
-        import tensorflow as tf  # pylint: disable=g-import-not-at-top
+        import tensorflow as tf
 
         for name, writer in self._writers.items():
             writer.close()
@@ -175,7 +170,7 @@ class _EncodeAndWriteShard(beam.DoFn):
         self._plan, self._output = plan, output
 
     def process(self, shard: int):
-        from tfx_bsl.coders import example_coder  # pylint: disable=g-import-not-at-top
+        from tfx_bsl.coders import example_coder
 
         plan, output = self._plan, self._output
         rows_read = _counter("rows_read", plan.split)
@@ -220,17 +215,10 @@ def _class_label_names(datasets_by_split: Dict[str, Any], label_columns: List[st
     their values over all splits (so a name has the same id in every split); integer ones are
     ids already and are named "0".."max". A missing label is an error, not a dropped row.
     """
-    import datasets  # pylint: disable=g-import-not-at-top
+    import datasets
 
     first = next(iter(datasets_by_split.values()))
-    names = {}
-    for column, feature in first.features.items():
-        if isinstance(feature, datasets.Sequence):  # e.g. multi-label: a list of class ids
-            feature = feature.feature
-        elif isinstance(feature, list) and len(feature) == 1:
-            feature = feature[0]
-        if isinstance(feature, datasets.ClassLabel):
-            names[column] = list(feature.names)
+    names = _class_label_feature_names(first.features)
     to_encode = {}
     for column in label_columns:
         feature = first.features.get(column)
@@ -253,15 +241,7 @@ def _class_label_names(datasets_by_split: Dict[str, Any], label_columns: List[st
                 f"Class label column {column!r} is not a ClassLabel: finding its classes needs "
                 "a pass over the data, which streaming does not make. Cast it first "
                 "(`dataset.cast_column(column, ClassLabel(names=[...]))`) or stream=False.")
-        values = set()
-        for split, dataset in datasets_by_split.items():
-            split_values = dataset.unique(column)
-            if None in split_values:
-                missing = dataset.with_format("arrow")[column].null_count
-                raise DatasetInputError(
-                    f"Class label column {column!r} has {missing} missing values in split "
-                    f"{split!r} of {where!r}: fill or filter them before training.")
-            values.update(split_values)
+        values = _label_values(datasets_by_split, column, where)
         if isinstance(feature, datasets.ClassLabel):
             continue
         if is_string:
@@ -275,6 +255,35 @@ def _class_label_names(datasets_by_split: Dict[str, Any], label_columns: List[st
     return names, to_encode
 
 
+def _class_label_feature_names(features) -> Dict[str, List[str]]:
+    """{column: class names} of the ClassLabel columns, alone or in a list (multi-label)."""
+    import datasets
+
+    names = {}
+    for column, feature in features.items():
+        if isinstance(feature, datasets.Sequence):  # e.g. multi-label: a list of class ids
+            feature = feature.feature
+        elif isinstance(feature, list) and len(feature) == 1:
+            feature = feature[0]
+        if isinstance(feature, datasets.ClassLabel):
+            names[column] = list(feature.names)
+    return names
+
+
+def _label_values(datasets_by_split: Dict[str, Any], column: str, where: str) -> set:
+    """The values of a label column over all splits; a missing one fails, naming its split."""
+    values = set()
+    for split, dataset in datasets_by_split.items():
+        split_values = dataset.unique(column)
+        if None in split_values:
+            missing = dataset.with_format("arrow")[column].null_count
+            raise DatasetInputError(
+                f"Class label column {column!r} has {missing} missing values in split "
+                f"{split!r} of {where!r}: fill or filter them before training.")
+        values.update(split_values)
+    return values
+
+
 def _first_rows(dataset, streaming: bool, where: str) -> pa.Table:
     if streaming:
         first = next(iter(dataset.with_format("arrow").iter(batch_size=2)), None)
@@ -284,87 +293,158 @@ def _first_rows(dataset, streaming: bool, where: str) -> pa.Table:
     return dataset.with_format("arrow")[:2]
 
 
+@dataclasses.dataclass(frozen=True)
+class _Request:
+    """The exec properties, parsed and checked once."""
+    input_config: example_gen_pb2.Input
+    output_config: example_gen_pb2.Output
+    payload_format: int
+    source: dataset_source.DatasetSource
+    columns: Optional[List[str]]
+    rename_columns: Optional[Dict[str, str]]
+    class_label_columns: List[str]
+
+    @property
+    def parquet(self) -> bool:
+        return self.payload_format == example_gen_pb2.FORMAT_PARQUET
+
+    @property
+    def hashed(self) -> bool:
+        """Whether one input split is hash-partitioned into the output splits."""
+        return bool(self.output_config.split_config.splits)
+
+
+def _parse_request(exec_properties: Dict[str, Any]) -> _Request:
+    input_config = example_gen_pb2.Input()
+    proto_utils.json_to_proto(exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
+                              input_config)
+    output_config = example_gen_pb2.Output()
+    proto_utils.json_to_proto(exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY],
+                              output_config)
+    payload_format = exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY,
+                                         example_gen_pb2.FORMAT_TF_EXAMPLE)
+    if payload_format not in (example_gen_pb2.FORMAT_TF_EXAMPLE, example_gen_pb2.FORMAT_PARQUET):
+        raise ValueError(f"output_data_format={payload_format}: HFDatasetExampleGen writes "
+                         "FORMAT_TF_EXAMPLE or FORMAT_PARQUET.")
+    if output_config.split_config.splits and len(input_config.splits) != 1:
+        raise ValueError("Hash-partitioning (output_config) needs exactly one input split.")
+    source = dataset_source.DatasetSource(
+        path=exec_properties["dataset"],
+        config_name=exec_properties.get("config_name") or None,
+        revision=exec_properties.get("revision") or None,
+        data_dir=exec_properties.get("data_dir") or None,
+        data_files=exec_properties.get("data_files") or None,
+        trust_remote_code=bool(exec_properties.get("trust_remote_code")),
+        streaming=bool(exec_properties.get("streaming")),
+        invalid_utf8=exec_properties.get("invalid_utf8") or "error")
+    return _Request(
+        input_config, output_config, payload_format, source,
+        columns=_json_property(exec_properties, "columns"),
+        rename_columns=_json_property(exec_properties, "rename_columns"),
+        class_label_columns=_json_property(exec_properties, "class_label_columns") or [])
+
+
+def _open_splits(request: _Request) -> Dict[str, Any]:
+    """Each selected 🤗 split, its columns selected and renamed; an empty split fails."""
+    source = request.source
+    dataset_source.check_exists(source)
+    datasets_by_split = {}
+    for split in request.input_config.splits:
+        dataset = dataset_source.load_split(source.to_json(), split.pattern)
+        dataset = dataset_source.select_columns(dataset, request.columns,
+                                                request.rename_columns, source.path)
+        if not source.streaming and len(dataset) == 0:
+            raise DatasetInputError(
+                f"Split {split.pattern!r} of dataset {source.path!r} has no rows.")
+        datasets_by_split[split.pattern] = dataset
+        logging.info("Split %r of %s: %s rows, features %s", split.pattern, source.path,
+                     "streamed" if source.streaming else len(dataset), dataset.features)
+    return datasets_by_split
+
+
+def _plan_split(request: _Request, pattern: str, dataset,
+                to_encode: Dict[str, List[str]]) -> SplitPlan:
+    import datasets
+
+    features = datasets.Features(dataset.features)
+    for column, names in to_encode.items():
+        features[column] = datasets.ClassLabel(names=names)
+    streaming = request.source.streaming
+    num_rows = None if streaming else len(dataset)
+    num_shards = min(dataset.n_shards, MAX_STREAMING_SHARDS) if streaming \
+        else max(1, math.ceil(num_rows / dataset_source.ROWS_PER_SHARD))
+    return SplitPlan(request.source.to_json(), pattern, request.columns,
+                     request.rename_columns, to_encode, features, num_rows, num_shards,
+                     streaming)
+
+
+def _plan_output(request: _Request, plan: SplitPlan, dataset, split_names: List[str],
+                 examples) -> OutputPlan:
+    """Where the rows of one input split go. Converting its first rows here fails in the
+    driver, before any Beam work, on a type with no tf.Example form."""
+    sample = arrow_to_examples.to_example_batch(encode_class_labels(
+        _first_rows(dataset, plan.streaming, plan.split), plan.labels_to_encode)
+        .combine_chunks().to_batches()[0], plan.features)
+    splits = request.output_config.split_config
+    return OutputPlan(
+        split_names=split_names,
+        split_uris=[artifact_utils.get_split_uri(examples, name) for name in split_names],
+        buckets=list(_cumulative(s.hash_buckets for s in splits.splits))
+        if request.hashed else None,
+        partition_feature_name=splits.partition_feature_name or None,
+        parquet_schema=sample.schema if request.parquet else None)
+
+
+def _record_on_artifacts(examples, request: _Request, label_names: Dict[str, List[str]],
+                         row_counts: Dict[str, int], replaced_lines: Optional[int]) -> None:
+    for artifact in examples:
+        examples_utils.set_payload_format(artifact, request.payload_format)
+        # TFX has no file format string for Parquet, and ExampleGen's own Parquet file format
+        # fails at the end of Do: for Parquet only the payload format is set.
+        if not request.parquet:
+            examples_utils.set_file_format(
+                artifact, write_split.to_file_format_str(example_gen_pb2.FORMAT_TFRECORDS_GZIP))
+        artifact.set_json_value_custom_property(contracts.LABEL_NAMES_PROPERTY, label_names)
+        artifact.set_json_value_custom_property(contracts.ROW_COUNTS_PROPERTY, row_counts)
+        if replaced_lines is not None:
+            artifact.set_int_custom_property(contracts.INVALID_UTF8_PROPERTY, replaced_lines)
+
+
 class Executor(base_beam_executor.BaseBeamExecutor):
     """Writes the selected splits of a 🤗 dataset as TFX Examples (gzipped TFRecords of
     tf.Examples, or Parquet)."""
 
     def Do(self, input_dict, output_dict, exec_properties) -> None:
-        import datasets  # pylint: disable=g-import-not-at-top
-
         self._log_startup(input_dict, output_dict, exec_properties)
-        input_config = example_gen_pb2.Input()
-        proto_utils.json_to_proto(exec_properties["input_config"], input_config)
-        output_config = example_gen_pb2.Output()
-        proto_utils.json_to_proto(exec_properties["output_config"], output_config)
-        payload_format = exec_properties.get("output_data_format",
-                                             example_gen_pb2.FORMAT_TF_EXAMPLE)
-        if payload_format not in (example_gen_pb2.FORMAT_TF_EXAMPLE,
-                                  example_gen_pb2.FORMAT_PARQUET):
-            raise ValueError(f"output_data_format={payload_format}: HFDatasetExampleGen writes "
-                             "FORMAT_TF_EXAMPLE or FORMAT_PARQUET.")
-        parquet = payload_format == example_gen_pb2.FORMAT_PARQUET
-        hashed = bool(output_config.split_config.splits)
-        if hashed and len(input_config.splits) != 1:
-            raise ValueError("Hash-partitioning (output_config) needs exactly one input split.")
-
-        source = dataset_source.DatasetSource(
-            path=exec_properties["dataset"],
-            config_name=exec_properties.get("config_name") or None,
-            revision=exec_properties.get("revision") or None,
-            data_dir=exec_properties.get("data_dir") or None,
-            data_files=exec_properties.get("data_files") or None,
-            trust_remote_code=bool(exec_properties.get("trust_remote_code")),
-            streaming=bool(exec_properties.get("streaming")),
-            invalid_utf8=exec_properties.get("invalid_utf8") or "error")
-        dataset_source.check_exists(source)
-        columns = _json_property(exec_properties, "columns")
-        rename_columns = _json_property(exec_properties, "rename_columns")
-
-        datasets_by_split = {}
-        for split in input_config.splits:
-            dataset = dataset_source.load_split(source.to_json(), split.pattern)
-            dataset = dataset_source.select_columns(dataset, columns, rename_columns,
-                                                    source.path)
-            if not source.streaming and len(dataset) == 0:
-                raise DatasetInputError(
-                    f"Split {split.pattern!r} of dataset {source.path!r} has no rows.")
-            datasets_by_split[split.pattern] = dataset
-            logging.info("Split %r of %s: %s rows, features %s", split.pattern, source.path,
-                         "streamed" if source.streaming else len(dataset), dataset.features)
+        request = _parse_request(exec_properties)
+        datasets_by_split = _open_splits(request)
         label_names, to_encode = _class_label_names(
-            datasets_by_split, _json_property(exec_properties, "class_label_columns") or [],
-            source.path, source.streaming)
-        replaced_lines = self._report_invalid_utf8(source)
+            datasets_by_split, request.class_label_columns, request.source.path,
+            request.source.streaming)
+        replaced_lines = self._report_invalid_utf8(request.source)
 
-        split_names = example_gen_utils.generate_output_split_names(input_config, output_config)
-        examples = output_dict["examples"]
+        split_names = example_gen_utils.generate_output_split_names(
+            request.input_config, request.output_config)
+        examples = output_dict[standard_component_specs.EXAMPLES_KEY]
         for artifact in examples:
             artifact.split_names = artifact_utils.encode_split_names(split_names)
         plans, outputs = {}, {}
-        for index, split in enumerate(input_config.splits):
+        for index, split in enumerate(request.input_config.splits):
             dataset = datasets_by_split[split.pattern]
-            features = datasets.Features(dataset.features)
-            for column, names in to_encode.items():
-                features[column] = datasets.ClassLabel(names=names)
-            num_rows = None if source.streaming else len(dataset)
-            num_shards = min(dataset.n_shards, MAX_STREAMING_SHARDS) if source.streaming \
-                else max(1, math.ceil(num_rows / ROWS_PER_SHARD))
-            plans[split.pattern] = SplitPlan(
-                source.to_json(), split.pattern, columns, rename_columns, to_encode, features,
-                num_rows, num_shards, source.streaming)
-            # Fails here, in the driver, on a type with no tf.Example form.
-            sample = arrow_to_examples.to_example_batch(encode_class_labels(
-                _first_rows(dataset, source.streaming, split.pattern), to_encode).combine_chunks()
-                .to_batches()[0], features)
-            names = split_names if hashed else [split_names[index]]
-            outputs[split.pattern] = OutputPlan(
-                split_names=names,
-                split_uris=[artifact_utils.get_split_uri(examples, n) for n in names],
-                buckets=list(_cumulative(s.hash_buckets for s in output_config.split_config.splits))
-                if hashed else None,
-                partition_feature_name=output_config.split_config.partition_feature_name or None,
-                parquet_schema=sample.schema if parquet else None)
+            plans[split.pattern] = _plan_split(request, split.pattern, dataset, to_encode)
+            outputs[split.pattern] = _plan_output(
+                request, plans[split.pattern], dataset,
+                split_names if request.hashed else [split_names[index]], examples)
 
+        rows_read, row_counts = self._encode_and_write(plans, outputs, split_names)
+        self._check_no_row_lost(plans, rows_read, row_counts, request.source.path)
+        _record_on_artifacts(examples, request, label_names, row_counts, replaced_lines)
+        logging.info("HFDatasetExampleGen read %s rows and wrote %s.", rows_read, row_counts)
+
+    def _encode_and_write(self, plans: Dict[str, SplitPlan], outputs: Dict[str, OutputPlan],
+                          split_names: List[str]):
+        """Runs the Beam pipeline; (rows read per input split, rows written per output
+        split)."""
         with self._make_beam_pipeline() as pipeline:
             for pattern, plan in plans.items():
                 _ = (pipeline
@@ -372,20 +452,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                      | f"Reshuffle[{pattern}]" >> beam.Reshuffle()
                      | f"EncodeAndWrite[{pattern}]" >> beam.ParDo(
                          _EncodeAndWriteShard(plan, outputs[pattern])))
-        rows_read = self._counts(pipeline.result, "rows_read", list(plans))
-        row_counts = self._counts(pipeline.result, "rows_written", split_names)
-        self._check_no_row_lost(plans, rows_read, row_counts, source.path)
-
-        for artifact in examples:
-            examples_utils.set_payload_format(artifact, payload_format)
-            if not parquet:  # TFX has no file format string for Parquet (DESIGN.md §6)
-                examples_utils.set_file_format(
-                    artifact, write_split.to_file_format_str(example_gen_pb2.FORMAT_TFRECORDS_GZIP))
-            artifact.set_json_value_custom_property(LABEL_NAMES_PROPERTY, label_names)
-            artifact.set_json_value_custom_property(ROW_COUNTS_PROPERTY, row_counts)
-            if replaced_lines is not None:
-                artifact.set_int_custom_property(INVALID_UTF8_PROPERTY, replaced_lines)
-        logging.info("HFDatasetExampleGen read %s rows and wrote %s.", rows_read, row_counts)
+        return (self._counts(pipeline.result, "rows_read", list(plans)),
+                self._counts(pipeline.result, "rows_written", split_names))
 
     @staticmethod
     def _report_invalid_utf8(source: dataset_source.DatasetSource) -> Optional[int]:

@@ -3,10 +3,10 @@ from typing import Optional
 
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import BaseChannel, channel, component_spec, standard_artifacts
+from tfx.types.standard_component_specs import MODEL_BLESSING_KEY, MODEL_KEY, PUSHED_MODEL_KEY
 
-from tfx_hf.components.hf_hub_pusher import executor
-from tfx_hf.components.hf_hub_pusher.executor import (MODEL_BLESSING_KEY, MODEL_EVALUATION_KEY,
-                                                     MODEL_KEY, PUSHED_MODEL_KEY)
+from tfx_hf.components.hf_hub_pusher import executor, hub_commit
+from tfx_hf.components.hf_hub_pusher.executor import MODEL_EVALUATION_KEY
 from tfx_hf.components.hf_hub_pusher.hub_token import DEFAULT_TOKEN_ENV
 
 
@@ -72,7 +72,7 @@ class HFHubPusher(base_component.BaseComponent):
         model_blessing: Optional[BaseChannel] = None,
         model_evaluation: Optional[BaseChannel] = None,
         private: bool = True,
-        branch: str = executor.DEFAULT_BRANCH,
+        branch: str = hub_commit.DEFAULT_BRANCH,
         tag: Optional[str] = executor.DEFAULT_TAG,
         push_saved_model: bool = True,
         token_env: str = DEFAULT_TOKEN_ENV,

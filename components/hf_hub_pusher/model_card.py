@@ -14,7 +14,7 @@ from typing import Dict, List, Optional
 from huggingface_hub import EvalResult, ModelCardData
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
-from tfx_hf.components.tokenization.tokenizer_files import is_local_path
+from tfx_hf.components.hub_paths import is_local_path
 
 SAVED_MODEL_DIR = "saved_model"  # where the end-to-end SavedModel goes in the Hub repository
 TAGS = ["tensorflow", "tfx", "text-classification"]
@@ -27,11 +27,6 @@ HUB_METRIC_TYPES = {
     "mean_squared_error": "mse", "mean_absolute_error": "mae",
 }
 NOT_MODEL_METRICS = ("example_count", "weighted_example_count")
-TASK_WORDS = {
-    "single_label_classification": "text classification",
-    "multi_label_classification": "multi-label text classification",
-    "regression": "text regression",
-}
 
 
 @dataclasses.dataclass
@@ -43,7 +38,7 @@ class CardFacts:
     checkpoint: Optional[str] = None
     metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
     eval_split: str = "eval"
-    task: str = "single_label_classification"
+    task_description: str = "text classification"  # the task's own words (Task.description)
     text_features: List[str] = dataclasses.field(default_factory=lambda: ["text"])
     label_names: List[str] = dataclasses.field(default_factory=list)
     tensorflow_version: Optional[str] = None
@@ -83,7 +78,7 @@ def _metadata(facts: CardFacts):
         if base in NOT_MODEL_METRICS:
             continue
         eval_results.append(EvalResult(
-            task_type=TASK_TYPE, task_name=TASK_WORDS.get(facts.task, "text classification"),
+            task_type=TASK_TYPE, task_name=facts.task_description,
             dataset_type=dataset_id or dataset_label, dataset_name=dataset_label,
             dataset_split=facts.eval_split, metric_type=HUB_METRIC_TYPES.get(base, base),
             metric_name=name, metric_value=round(float(value), 6)))
@@ -143,7 +138,7 @@ def build_model_card(facts: CardFacts) -> str:
     parts = [
         f"---\n{_metadata(facts).to_yaml()}\n---\n",
         f"# {facts.repo_id.split('/')[-1]}\n",
-        f"A TensorFlow {TASK_WORDS.get(facts.task, 'text classification')} model{origin}, "
+        f"A TensorFlow {facts.task_description} model{origin}, "
         "trained, evaluated and blessed by a TFX pipeline ([tfx-hf](#provenance)).\n",
     ]
     if facts.label_names:

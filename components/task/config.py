@@ -5,14 +5,9 @@ It travels as the components' `custom_config` dict (plain JSON, stored in MLMD: 
 import dataclasses
 from typing import Any, Dict, List, Optional
 
-# Transformed feature holding the label (class id, class ids, or a float); the raw label column
-# keeps its own name.
-LABEL_ID_FEATURE = "label_id"
+from tfx_hf.components.task.registry import get_task
+from tfx_hf.components.task.sequence_classification import SINGLE_LABEL
 
-SINGLE_LABEL = "single_label_classification"
-MULTI_LABEL = "multi_label_classification"
-REGRESSION = "regression"
-TASKS = (SINGLE_LABEL, MULTI_LABEL, REGRESSION)
 PADDINGS = ("buckets", "max_length")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "auto")
 
@@ -21,8 +16,9 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "auto")
 class TaskConfig:
     """A text task on a 🤗 checkpoint, named as 🤗 and Keras name things.
 
-    task: `single_label_classification` (one text, or a pair with `text_pair_feature`),
-      `multi_label_classification` (label = a list of class ids), or `regression` (a float).
+    task: a task name of `registry.TASKS`: `single_label_classification` (one text, or a pair
+      with `text_pair_feature`), `multi_label_classification` (label = a list of class ids),
+      or `regression` (a float).
     padding: `buckets` pads each training batch to one of a few lengths chosen from the
       data (static shapes for XLA, little wasted compute); `max_length` pads every batch fully.
     precision: `mixed_float16`, `mixed_bfloat16`, `auto` (bfloat16 on TPU and GPUs that have
@@ -61,8 +57,8 @@ class TaskConfig:
     label_names: Optional[List[str]] = None
 
     def __post_init__(self):
-        for name, value, allowed in (("task", self.task, TASKS),
-                                     ("padding", self.padding, PADDINGS),
+        get_task(self.task)  # an unknown task fails here, naming the registered ones
+        for name, value, allowed in (("padding", self.padding, PADDINGS),
                                      ("precision", self.precision, PRECISIONS)):
             if value not in allowed:
                 raise ValueError(f"{name}={value!r}: use one of {allowed}.")

@@ -1,5 +1,5 @@
-"""Texts as flat Unicode code points, and the per-code-point steps both in-graph tokenizers share
-(Rust's char::to_lowercase, flag tables probed from 🤗 `tokenizers`)."""
+"""Texts as flat Unicode code points, and the per-code-point steps the in-graph encoders share
+(Rust's char::to_lowercase and char::is_whitespace, flag tables probed from 🤗 `tokenizers`)."""
 from typing import Dict, List, Tuple
 
 import numpy as np
@@ -9,6 +9,20 @@ from tfx_hf.components.tokenization import unicode_tables
 
 CAPITAL_I_WITH_DOT = 0x130  # the one code point whose lowercase is two code points
 COMBINING_DOT_ABOVE = 0x307
+WHITESPACE_CHARS = "".join(chr(cp) for first, last in
+                           unicode_tables.FLAG_RANGES[unicode_tables.WHITESPACE]
+                           for cp in range(first, last + 1))
+
+
+def re2_literal(text: str) -> str:
+    """`text` as an RE2 pattern that matches it literally."""
+    return "".join(c if c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
+
+
+def whitespace_class() -> str:
+    """An RE2 class of the characters Rust's char::is_whitespace accepts (🤗's Strip, lstrip)."""
+    ranges = unicode_tables.FLAG_RANGES[unicode_tables.WHITESPACE]
+    return "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
 
 
 def flag_table(flag_ranges: Dict[int, List[Tuple[int, int]]]) -> np.ndarray:

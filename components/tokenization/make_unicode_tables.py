@@ -1,34 +1,45 @@
-"""Writes `unicode_tables.py`: per code point, what 🤗 `tokenizers` (Rust) does to it in the
-BERT normalizer and pre-tokenizer, and in the SentencePiece normalizers (StripAccents and the
-grapheme clusters `Precompiled` works on), probed from the installed libraries.
+"""Writes `unicode_tables.py` and `sentencepiece_tables.py`: per code point, what 🤗 `tokenizers`
+(Rust) does to it in the BERT normalizer and pre-tokenizer, and in the SentencePiece
+normalizers (StripAccents and the grapheme clusters `Precompiled` works on), probed from the
+installed libraries.
 
 Rust's Unicode tables (char::is_whitespace, char::to_lowercase, the unicode_categories crate)
 are neither ICU's (tensorflow-text) nor RE2's (tf.strings.regex_*): probing the reference gives
-tables that agree with it by construction. Rerun after upgrading `tokenizers`
-(tests/test_tokenization_parity.py checks the tables against the installed version):
+tables that agree with it by construction. The tables are written one range (or one code point)
+per line so that a change shows as a readable diff. Rerun after upgrading `tokenizers` or
+`regex` (tests/test_tokenization_parity.py regenerates both in memory and compares):
     python -m tfx_hf.components.tokenization.make_unicode_tables
+
+Only this generator needs `tokenizers` and `regex`; the runtime imports the tables it wrote.
 """
 import os
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
-# Bits of the per-code-point flags.
-CLEAN_REMOVE = 1   # clean_text drops it (NUL, U+FFFD, control/format/private-use)
-CLEAN_SPACE = 2    # clean_text turns it into " " (whitespace)
-WHITESPACE = 4     # BertPreTokenizer splits on it and drops it
-PUNCTUATION = 8    # BertPreTokenizer isolates it
-CJK = 16           # handle_chinese_chars puts spaces around it
-NONSPACING_MARK = 32  # strip_accents drops it (after NFD)
+# (name, bit, meaning) of the per-code-point flags, written into the tables as constants.
+BERT_FLAGS = (
+    ("CLEAN_REMOVE", 1, "clean_text drops it (NUL, U+FFFD, control/format/private-use)"),
+    ("CLEAN_SPACE", 2, 'clean_text turns it into " " (whitespace)'),
+    ("WHITESPACE", 4, "BertPreTokenizer splits on it and drops it"),
+    ("PUNCTUATION", 8, "BertPreTokenizer isolates it"),
+    ("CJK", 16, "handle_chinese_chars puts spaces around it"),
+    ("NONSPACING_MARK", 32, "strip_accents drops it (after NFD)"),
+)
+SENTENCEPIECE_FLAGS = (
+    ("GRAPHEME_EXTEND", 1, "no grapheme break before it (Extend, ZWJ, SpacingMark)"),
+    ("GRAPHEME_PREPEND", 2, "no grapheme break after it (Prepend)"),
+    ("GRAPHEME_CONTROL", 4, "breaks on both sides (Control, CR, LF; CR LF is one grapheme)"),
+    ("COMBINING_MARK", 8, "the StripAccents normalizer drops it"),
+)
+_SURROGATES = range(0xD800, 0xE000)  # not scalar values: UTF-8 decoding never yields one
 
-# Bits of the SentencePiece flags.
-GRAPHEME_EXTEND = 1   # no grapheme break before it (Extend, ZWJ, SpacingMark)
-GRAPHEME_PREPEND = 2  # no grapheme break after it (Prepend)
-GRAPHEME_CONTROL = 4  # breaks on both sides (Control, CR, LF; CR LF is one grapheme)
-COMBINING_MARK = 8    # the StripAccents normalizer drops it
+
+def _scalar_values():
+    return (cp for cp in range(0x110000) if cp not in _SURROGATES)
 
 
-def probe() -> Tuple[Dict[int, List[Tuple[int, int]]], Dict[int, str]]:
-    """({flag: [(first, last), ...]}, {code point: lowercase}) from the installed `tokenizers`."""
-    from tokenizers import normalizers, pre_tokenizers  # pylint: disable=g-import-not-at-top
+def probe_bert() -> Tuple[Dict[str, List[int]], Dict[int, str]]:
+    """({flag name: code points}, {code point: lowercase}) from the installed `tokenizers`."""
+    from tokenizers import normalizers, pre_tokenizers
 
     def bert(clean=False, cjk=False, strip=False, lower=False):
         return normalizers.BertNormalizer(clean_text=clean, handle_chinese_chars=cjk,
@@ -36,59 +47,53 @@ def probe() -> Tuple[Dict[int, List[Tuple[int, int]]], Dict[int, str]]:
 
     clean, cjk, strip, lower = bert(clean=True), bert(cjk=True), bert(strip=True), bert(lower=True)
     pre = pre_tokenizers.BertPreTokenizer().pre_tokenize_str
-    members = {flag: [] for flag in (CLEAN_REMOVE, CLEAN_SPACE, WHITESPACE, PUNCTUATION, CJK,
-                                      NONSPACING_MARK)}
+    members = {name: [] for name, _, _ in BERT_FLAGS}
     lowercase = {}
-    for cp in range(0x110000):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue  # not a scalar value: UTF-8 decoding never yields one
+    for cp in _scalar_values():
         c = chr(cp)
         cleaned = clean(c)
         if cleaned == "":
-            members[CLEAN_REMOVE].append(cp)
+            members["CLEAN_REMOVE"].append(cp)
         elif cleaned == " ":
-            members[CLEAN_SPACE].append(cp)
+            members["CLEAN_SPACE"].append(cp)
         words = [w for w, _ in pre("a" + c + "b")]
         if words == ["a", "b"]:
-            members[WHITESPACE].append(cp)
+            members["WHITESPACE"].append(cp)
         elif words == ["a", c, "b"]:
-            members[PUNCTUATION].append(cp)
+            members["PUNCTUATION"].append(cp)
         if cjk(c) == f" {c} ":
-            members[CJK].append(cp)
+            members["CJK"].append(cp)
         if strip(c) == "":
-            members[NONSPACING_MARK].append(cp)
+            members["NONSPACING_MARK"].append(cp)
         lowered = lower(c)
         if lowered != c:
             lowercase[cp] = lowered
-    return {flag: _ranges(cps) for flag, cps in members.items()}, lowercase
+    return members, lowercase
 
 
-def probe_sentencepiece() -> Dict[int, List[Tuple[int, int]]]:
-    """{flag: [(first, last), ...]} for the SentencePiece normalizers. 🤗 has no grapheme API to
+def probe_sentencepiece() -> Dict[str, List[int]]:
+    """{flag name: code points} for the SentencePiece normalizers. 🤗 has no grapheme API to
     probe: the clusters come from the `regex` module's \\X (extended grapheme clusters, as Rust's
     unicode-segmentation), which the parity tests check through 🤗's Precompiled normalizer."""
-    import regex  # pylint: disable=g-import-not-at-top
-    from tokenizers import normalizers  # pylint: disable=g-import-not-at-top
+    import regex
+    from tokenizers import normalizers
     strip_accents = normalizers.StripAccents().normalize_str
     one_cluster = regex.compile(r"\X").fullmatch
-    members = {flag: [] for flag in (GRAPHEME_EXTEND, GRAPHEME_PREPEND, GRAPHEME_CONTROL,
-                                      COMBINING_MARK)}
-    for cp in range(0x110000):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
+    members = {name: [] for name, _, _ in SENTENCEPIECE_FLAGS}
+    for cp in _scalar_values():
         c = chr(cp)
         if one_cluster("a" + c):
-            members[GRAPHEME_EXTEND].append(cp)
+            members["GRAPHEME_EXTEND"].append(cp)
         if one_cluster(c + "a"):
-            members[GRAPHEME_PREPEND].append(cp)
+            members["GRAPHEME_PREPEND"].append(cp)
         if not one_cluster(c + "\u0300"):
-            members[GRAPHEME_CONTROL].append(cp)
+            members["GRAPHEME_CONTROL"].append(cp)
         if strip_accents(c) == "":
-            members[COMBINING_MARK].append(cp)
-    return {flag: _ranges(cps) for flag, cps in members.items()}
+            members["COMBINING_MARK"].append(cp)
+    return members
 
 
-def _ranges(cps: List[int]) -> List[Tuple[int, int]]:
+def _ranges(cps: Sequence[int]) -> List[Tuple[int, int]]:
     ranges = []
     for cp in cps:
         if ranges and ranges[-1][1] == cp - 1:
@@ -98,33 +103,71 @@ def _ranges(cps: List[int]) -> List[Tuple[int, int]]:
     return ranges
 
 
+def _escaped(text: str) -> str:
+    """A Python string literal of `text` with every character escaped: combining marks and
+    right-to-left letters would otherwise render out of place in a diff."""
+    return '"' + "".join(f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}"
+                         for c in text) + '"'
+
+
+def _flags_source(flags, members: Dict[str, List[int]]) -> List[str]:
+    lines = [f"{name} = {bit}  # {meaning}" for name, bit, meaning in flags]
+    lines += ["", "# {flag: [(first, last) code points, ...]}", "FLAG_RANGES = {"]
+    for name, _, _ in flags:
+        lines.append(f"    {name}: [")
+        lines += [f"        (0x{first:04X}, 0x{last:04X})," for first, last in
+                  _ranges(members[name])]
+        lines.append("    ],")
+    return lines + ["}"]
+
+
+def render_unicode_tables() -> str:
+    """The text of `unicode_tables.py`, probed from the installed `tokenizers`."""
+    import tokenizers
+    members, lowercase = probe_bert()
+    lines = [
+        f'"""What 🤗 tokenizers {tokenizers.__version__} does per code point in BertNormalizer '
+        "and BertPreTokenizer.",
+        "Generated by make_unicode_tables.py: do not edit.\"\"\"",
+        f"TOKENIZERS_VERSION = {tokenizers.__version__!r}",
+        "",
+        *_flags_source(BERT_FLAGS, members),
+        "",
+        "# {code point: Rust's char::to_lowercase}, for the code points it changes",
+        "LOWERCASE = {",
+        *(f"    0x{cp:04X}: {_escaped(low)}," for cp, low in sorted(lowercase.items())),
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_sentencepiece_tables() -> str:
+    """The text of `sentencepiece_tables.py`, probed from the installed `tokenizers` and
+    `regex`."""
+    import regex
+    import tokenizers
+    lines = [
+        '"""Grapheme-cluster and StripAccents flags per code point, from 🤗 tokenizers '
+        f"{tokenizers.__version__}",
+        f"and regex {regex.__version__}.",
+        "Generated by make_unicode_tables.py: do not edit.\"\"\"",
+        f"TOKENIZERS_VERSION = {tokenizers.__version__!r}",
+        f"REGEX_VERSION = {regex.__version__!r}",
+        "",
+        *_flags_source(SENTENCEPIECE_FLAGS, probe_sentencepiece()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+TABLES = {"unicode_tables.py": render_unicode_tables,
+          "sentencepiece_tables.py": render_sentencepiece_tables}
+
+
 def main():
-    import tokenizers  # pylint: disable=g-import-not-at-top
-    flags, lowercase = probe()
-    path = os.path.join(os.path.dirname(__file__), "unicode_tables.py")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f'"""Generated by make_unicode_tables.py from tokenizers {tokenizers.__version__}:'
-                ' do not edit."""\n')
-        f.write(f"TOKENIZERS_VERSION = {tokenizers.__version__!r}\n")
-        f.write("FLAG_RANGES = {\n")
-        for flag, ranges in flags.items():
-            f.write(f"    {flag}: {ranges!r},\n")
-        f.write("}\n")
-        f.write(f"LOWERCASE = {dict(sorted(lowercase.items()))!r}\n")
-    write_sentencepiece_tables()
-
-
-def write_sentencepiece_tables():
-    import regex  # pylint: disable=g-import-not-at-top
-    import tokenizers  # pylint: disable=g-import-not-at-top
-    path = os.path.join(os.path.dirname(__file__), "sentencepiece_tables.py")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f'"""Generated by make_unicode_tables.py from tokenizers {tokenizers.__version__} '
-                f'and regex {regex.__version__}: do not edit."""\n')
-        f.write("FLAG_RANGES = {\n")
-        for flag, ranges in probe_sentencepiece().items():
-            f.write(f"    {flag}: {ranges!r},\n")
-        f.write("}\n")
+    for file_name, render in TABLES.items():
+        path = os.path.join(os.path.dirname(__file__), file_name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(render())
 
 
 if __name__ == "__main__":

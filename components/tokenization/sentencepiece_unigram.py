@@ -11,103 +11,61 @@ converter, for one, lowers the scores of pieces like "1,"). So each step follows
     on a model proto written here from 🤗's vocabulary and scores, that does no normalization
     of its own and can match every piece 🤗 can (control tokens and "<unk>" included).
 """
-import unicodedata
 from typing import List, Optional
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from tfx_hf.components.tokenization import sentencepiece_tables, unicode_tables
 from tfx_hf.components.tokenization.code_points import (
-    CAPITAL_I_WITH_DOT, CodePoints, flag_table, lowercase_table)
-from tfx_hf.components.tokenization.make_unicode_tables import (
-    COMBINING_MARK, GRAPHEME_CONTROL, GRAPHEME_EXTEND, GRAPHEME_PREPEND, WHITESPACE)
+    CodePoints, flag_table, lowercase_table, re2_literal, whitespace_class)
 from tfx_hf.components.tokenization.precompiled_charsmap import MAX_GRAPHEME_BYTES, read_charsmap
+from tfx_hf.components.tokenization.sentencepiece_fast_path import CR, LF, plan_fast_path
+from tfx_hf.components.tokenization.sentencepiece_tables import (
+    COMBINING_MARK, FLAG_RANGES, GRAPHEME_CONTROL, GRAPHEME_EXTEND, GRAPHEME_PREPEND)
 from tfx_hf.components.tokenization.tokenizer_files import (
     SentencePieceConfig, TokenizerFilesError)
 
 _CODE_POINT_BITS = 21
-_CR, _LF = 0x0D, 0x0A
 _METASPACE = "\u2581".encode("utf-8")
-# The fast path (see SentencePieceUnigram.normalize) takes rows of these characters only, and
-# of them only those that every normalizer step maps one by one as its fast variant does.
-_FAST_PATH_CANDIDATES = list(range(0x00, 0x80)) + list(range(0xA0, 0x300))
-# Precompiled replacements the fast path applies (one regex pass each); characters with any
-# other replacement send their row to the exact path.
-_FAST_PATH_VALUES = ("", " ")
-
-
-WHITESPACE_CHARS = "".join(chr(cp) for first, last in unicode_tables.FLAG_RANGES[WHITESPACE]
-                           for cp in range(first, last + 1))
-
-
-def re2_literal(text: str) -> str:
-    """`text` as an RE2 pattern that matches it literally."""
-    return "".join(c if c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
-
-
-def whitespace_class() -> str:
-    """An RE2 class of the characters Rust's char::is_whitespace accepts (🤗's Strip, lstrip)."""
-    ranges = unicode_tables.FLAG_RANGES[WHITESPACE]
-    return "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
-
-
-def _proto_field(number: int, wire_type: int) -> bytes:
-    return _varint(number << 3 | wire_type)
-
-
-def _varint(value: int) -> bytes:
-    value &= (1 << 64) - 1  # negative ids are 10-byte two's complement varints
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _bytes_field(number: int, payload: bytes) -> bytes:
-    return _proto_field(number, 2) + _varint(len(payload)) + payload
-
-
-def _int_field(number: int, value: int) -> bytes:
-    return _proto_field(number, 0) + _varint(value)
-
-
-_NORMAL, _UNKNOWN, _UNUSED = 1, 2, 5
 
 
 def unigram_model_proto(pieces, unk_id: int):
-    """A serialized SentencePiece ModelProto (written by hand: no protobuf package needed) that
-    segments one Metaspace word as 🤗's Unigram does, and a map of the extra piece ids to 🤗's.
+    """A serialized SentencePiece ModelProto that segments one Metaspace word as 🤗's Unigram
+    does, and a map of the extra piece ids to 🤗's.
 
     🤗 can match every vocabulary entry (SentencePiece skips control and unknown pieces) and
     gives a duplicated piece the LAST id; the unknown piece keeps its id with an unmatchable
     text and a normal copy of it goes at the end. No normalization, prefix or whitespace
-    handling: Metaspace did those."""
+    handling: Metaspace did those. The proto class is the one transformers uses (from the
+    `sentencepiece` package when installed, else transformers' own copy), so building needs
+    only protobuf and transformers."""
+    from transformers.convert_slow_tokenizer import import_protobuf
+    model = import_protobuf().ModelProto()
+    piece_type = model.SentencePiece.Type
     last_id = {piece: i for i, (piece, _) in enumerate(pieces)}
-    proto, extra_ids = [], []
-
-    def add(text, score, kind):
-        proto.append(_bytes_field(1, _bytes_field(1, text.encode("utf-8")) + _proto_field(2, 5)
-                                  + np.float32(score).tobytes() + _int_field(3, kind)))
-
     for i, (piece, score) in enumerate(pieces):
         if last_id[piece] == i and i != unk_id and piece:
-            add(piece, score, _NORMAL)
+            model.pieces.add(piece=piece, score=score, type=piece_type.NORMAL)
         else:  # a Metaspace word has "▁" first or nowhere: this never matches
-            add(f"\u2581\u2581tfx-hf-unused-{i}", score, _UNKNOWN if i == unk_id else _UNUSED)
+            model.pieces.add(piece=f"\u2581\u2581tfx-hf-unused-{i}", score=score,
+                             type=piece_type.UNKNOWN if i == unk_id else piece_type.UNUSED)
+    extra_ids = []
     unk_piece, unk_score = pieces[unk_id]
     if last_id[unk_piece] == unk_id and unk_piece:
-        add(unk_piece, unk_score, _NORMAL)
+        model.pieces.add(piece=unk_piece, score=unk_score, type=piece_type.NORMAL)
         extra_ids.append(unk_id)
-    trainer = (_int_field(3, 1) + _int_field(4, len(proto)) + _int_field(40, unk_id)
-               + _int_field(41, -1) + _int_field(42, -1) + _int_field(43, -1))
-    normalizer = (_bytes_field(1, b"identity") + _int_field(3, 0) + _int_field(4, 0)
-                  + _int_field(5, 0))
-    model = b"".join(proto) + _bytes_field(2, trainer) + _bytes_field(3, normalizer)
-    return model, extra_ids
+    trainer = model.trainer_spec
+    trainer.model_type = trainer.ModelType.UNIGRAM
+    trainer.vocab_size = len(model.pieces)
+    trainer.unk_id = unk_id
+    trainer.bos_id = trainer.eos_id = trainer.pad_id = -1
+    normalizer = model.normalizer_spec
+    normalizer.name = "identity"
+    normalizer.add_dummy_prefix = False
+    normalizer.remove_extra_whitespaces = False
+    normalizer.escape_whitespaces = False
+    return model.SerializeToString(), extra_ids
 
 
 def _commuting_classes(pieces: List[str]):
@@ -121,10 +79,6 @@ def _commuting_classes(pieces: List[str]):
         roots.append(root_ids.setdefault(piece[:period], len(root_ids)))
         exponents.append(n // max(period, 1))
     return roots, exponents
-
-
-def _char_class(cps) -> str:
-    return "[" + "".join(f"\\x{{{cp:x}}}" for cp in sorted(cps)) + "]"
 
 
 def _flatten(normalizer: Optional[dict]) -> List[dict]:
@@ -183,7 +137,7 @@ class _Precompiled(tf.Module):
         previous_flags = tf.concat([[GRAPHEME_CONTROL], flags[:-1]], 0)
         same_row = tf.concat([[False], rows[1:] == rows[:-1]], 0)
         control = (flags | previous_flags) & GRAPHEME_CONTROL != 0
-        joins = ((previous == _CR) & (values == _LF)) | (~control & (
+        joins = ((previous == CR) & (values == LF)) | (~control & (
             (flags & GRAPHEME_EXTEND != 0) | (previous_flags & GRAPHEME_PREPEND != 0)))
         starts = ~(same_row & joins)
         grapheme = tf.cumsum(tf.cast(starts, tf.int64)) - 1
@@ -248,11 +202,11 @@ class SentencePieceUnigram(tf.Module):
             raise TokenizerFilesError(f"Metaspace prepend_scheme {config.prepend_scheme!r} is "
                                       "not supported (always, first and never are).")
         self.prepend_scheme = config.prepend_scheme
-        self._flags = tf.constant(flag_table(sentencepiece_tables.FLAG_RANGES))
-        self._lower = tf.constant(lowercase_table())
+        flags, lower = flag_table(FLAG_RANGES), lowercase_table()
+        self._flags, self._lower = tf.constant(flags), tf.constant(lower)
         steps = _flatten(config.normalizer)
         self._steps = [self._step(step) for step in steps]
-        self._fast_class, self._fast_steps = self._plan_fast_path(steps)
+        self.fast_path = plan_fast_path(steps, self._steps, flags, lower)
         model, extra_ids = unigram_model_proto(config.pieces, config.unk_id)
         self._extra_ids = tf.constant([0] * len(config.pieces) + extra_ids, tf.int64)
         self._n_pieces = len(config.pieces)
@@ -261,7 +215,7 @@ class SentencePieceUnigram(tf.Module):
         self._exponents = tf.constant(exponents, tf.int64)
         try:
             self._unigram = tf_text.SentencepieceTokenizer(model=model, out_type=tf.int32)
-        except Exception as e:  # pylint: disable=broad-except
+        except Exception as e:  # the op raises whatever its C++ status was
             raise TokenizerFilesError(
                 f"tensorflow-text cannot build this SentencePiece vocabulary: {e}") from e
 
@@ -300,131 +254,19 @@ class SentencePieceUnigram(tf.Module):
     def _on_code_points(fn):
         return lambda text: fn(CodePoints.decode(text)).encode()
 
-    def _plan_fast_path(self, steps):
-        """(RE2 class of the characters of fast-path rows, fast variants of the steps), or
-        (None, None) when the steps have no fast path.
-
-        On a row of such characters every step is exactly a string-level op: Replace and Strip
-        themselves; NF* and StripAccents the identity; Lowercase ASCII lowering
-        (tf.strings.lower) with every other character its own lowercase; Precompiled a few
-        regex passes, since each character is a grapheme of its own there but for CR LF.
-        Each candidate character is followed through the steps (and what the steps make of
-        it); it stays a fast-path character only if every step keeps to that."""
-        flags = flag_table(sentencepiece_tables.FLAG_RANGES)
-        lower = lowercase_table()
-        maps = [read_charsmap(step["precompiled_charsmap"])
-                if step.get("type") == "Precompiled" and step.get("precompiled_charsmap")
-                else None for step in steps]
-
-        def precompiled_value(charsmap, cp):
-            """What the fast variant makes of `cp` (a string), or None if it cannot."""
-            single, multi = charsmap
-            if flags[cp] & (GRAPHEME_EXTEND | GRAPHEME_PREPEND) or not (
-                    cp < 0x300 or cp == 0x2581):
-                return None  # may join a grapheme with its neighbours
-            value = single.get(cp, chr(cp))
-            if cp in single and value not in _FAST_PATH_VALUES:
-                return None
-            if cp == _CR:  # "\r\n" is one grapheme: its shortest key prefix, or each char
-                crlf = single.get(_CR, multi.get("\r\n"))
-                if crlf is not None and crlf not in _FAST_PATH_VALUES:
-                    return None
-                value += crlf or ""  # (only the characters the step may write count)
-            return value
-
-        def follows(cp, first) -> bool:
-            """Whether `cp`, met at step `first`, goes through the fast variants."""
-            chars = {cp}
-            for step, charsmap in zip(steps[first:], maps[first:]):
-                kind = step.get("type")
-                following = set()
-                for c in chars:
-                    if kind in ("NFC", "NFD", "NFKC", "NFKD"):
-                        if not (c < 0x300 and unicodedata.normalize(kind, chr(c)) == chr(c)
-                                and not unicodedata.combining(chr(c))):
-                            return False
-                        following.add(c)
-                    elif kind == "StripAccents":
-                        if flags[c] & COMBINING_MARK:
-                            return False
-                        following.add(c)
-                    elif kind == "Lowercase":
-                        low = int(lower[c]) if c < len(lower) else c
-                        if c == CAPITAL_I_WITH_DOT or (c >= 0x80 and low != c) or (
-                                c < 0x80 and chr(low) != chr(c).lower()):
-                            return False
-                        following.add(low)
-                    elif kind == "Precompiled" and charsmap:
-                        value = precompiled_value(charsmap, c)
-                        if value is None:
-                            return False
-                        following.update(ord(v) for v in value)
-                    else:  # Replace, Strip (the same op), Precompiled without a charsmap
-                        following.add(c)
-                chars = following
-            return True
-
-        for i, step in enumerate(steps):
-            if step.get("type") == "Replace" and not all(
-                    follows(ord(c), i + 1) for c in step["content"]):
-                return None, None
-        fast_chars = [cp for cp in _FAST_PATH_CANDIDATES if follows(cp, 0)]
-        if not fast_chars:
-            return None, None
-        # The characters each step can meet on fast-path rows, for the Precompiled passes.
-        fast_steps, chars = [], set(fast_chars)
-        for step, charsmap, exact in zip(steps, maps, self._steps):
-            kind = step.get("type")
-            if kind in ("Replace", "Strip"):
-                fast_steps.append(exact)
-                if kind == "Replace":
-                    chars |= {ord(c) for c in step["content"]}
-            elif kind == "Lowercase":
-                fast_steps.append(tf.strings.lower)  # ASCII bytes only
-                chars = {int(lower[c]) if c < 0x80 else c for c in chars}
-            elif kind == "Precompiled" and charsmap:
-                fast_steps.append(self._fast_precompiled(charsmap, chars))
-                chars = {ord(v) for c in chars for v in precompiled_value(charsmap, c)}
-            # NF*, StripAccents, an empty Precompiled: the identity on these rows
-        return _char_class(fast_chars) + "*", fast_steps
-
-    @staticmethod
-    def _fast_precompiled(charsmap, chars):
-        """Precompiled on text of `chars` (each a grapheme but for CR LF, with a replacement
-        of "" or " " or none): CR LF first, then one regex pass per replacement. No pass
-        meets what another wrote: " " is no key (checked), CR LF are done first."""
-        single, multi = charsmap
-        passes = []
-        if _CR in chars and _LF in chars:
-            crlf = single.get(_CR, multi.get("\r\n"))
-            if crlf is not None:
-                passes.append(("\r\n", crlf))
-        for value in _FAST_PATH_VALUES:
-            keys = [c for c in chars if single.get(c) == value]
-            if keys:
-                passes.append((_char_class(keys), value))
-        if any(ord(v) in single for _, value in passes for v in value):
-            raise AssertionError("a fast-path Precompiled replacement is itself a key")
-
-        def apply(text):
-            for regex, value in passes:
-                text = tf.strings.regex_replace(text, regex, value)
-            return text
-        return apply
-
     def normalize(self, text) -> tf.Tensor:
         # Invalid UTF-8 reads as U+FFFD first, so that the regex steps see valid text.
         text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace",
                                             replacement_char=0xFFFD)
-        if self._fast_class is None:
+        if self.fast_path is None:
             return self._exact_normalize(text)
-        # Rows of fast-path characters only (see _plan_fast_path) take the string-level
-        # variants of the steps, the others the exact ones; rows keep their order.
-        fast = tf.strings.regex_full_match(text, self._fast_class)
+        # Rows of fast-path characters only (see sentencepiece_fast_path.py) take the
+        # string-level variants of the steps, the others the exact ones; rows keep their order.
+        fast = tf.strings.regex_full_match(text, self.fast_path.row_pattern)
         fast_rows = tf.cast(tf.where(fast)[:, 0], tf.int32)
         exact_rows = tf.cast(tf.where(~fast)[:, 0], tf.int32)
         fast_text = tf.gather(text, fast_rows)
-        for step in self._fast_steps:
+        for step in self.fast_path.steps:
             fast_text = step(fast_text)
         exact_text = self._exact_normalize(tf.gather(text, exact_rows))
         return tf.dynamic_stitch([fast_rows, exact_rows], [fast_text, exact_text])

@@ -17,11 +17,10 @@ import re
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from tfx_hf.components.tokenization import unicode_tables as tables
 from tfx_hf.components.tokenization.code_points import CodePoints, flag_table, lowercase_table
-from tfx_hf.components.tokenization.make_unicode_tables import (
-    CJK, CLEAN_REMOVE, CLEAN_SPACE, NONSPACING_MARK, PUNCTUATION, WHITESPACE)
 from tfx_hf.components.tokenization.tokenizer_files import TokenizerFilesError, WordPieceConfig
+from tfx_hf.components.tokenization.unicode_tables import (
+    CJK, CLEAN_REMOVE, CLEAN_SPACE, FLAG_RANGES, NONSPACING_MARK, PUNCTUATION, WHITESPACE)
 
 _NONCHARACTER = re.compile("[\ufdd0-\ufdef" + "".join(
     chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17)) + "]")
@@ -44,7 +43,7 @@ class BertWordPiece(tf.Module):
         if any(_NONCHARACTER.search(token) for token in config.vocab):
             raise TokenizerFilesError("The vocabulary has a token with a Unicode noncharacter; "
                                       "in-graph tokenization does not support that.")
-        self._flags = tf.constant(flag_table(tables.FLAG_RANGES))
+        self._flags = tf.constant(flag_table(FLAG_RANGES))
         self._lower = tf.constant(lowercase_table())
         try:
             self._build_wordpiece(config)
@@ -87,7 +86,9 @@ class BertWordPiece(tf.Module):
             cps = cps.lowercase(self._lower, expand_capital_i_with_dot=not self.strip_accents)
         return cps
 
-    def __call__(self, text) -> tf.RaggedTensor:
+    def __call__(self, text, at_start=None) -> tf.RaggedTensor:
+        """`at_start` (which texts begin their input) is the encoders' common signature; BERT's
+        pre-tokenization does not depend on it."""
         # Texts of printable ASCII (and £ €) whose whitespace-separated runs are at most
         # max_input_chars_per_word bytes need none of the steps where tensorflow-text's
         # FastBertTokenizer differs from 🤗 (its Unicode tables, byte-counted word limit):

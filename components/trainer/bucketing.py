@@ -11,7 +11,8 @@ from typing import Dict, List, Sequence
 import numpy as np
 import tensorflow as tf
 
-SEQUENCE_FEATURES = ("input_ids", "attention_mask", "token_type_ids")
+from tfx_hf.components.contracts import MODEL_INPUT_NAMES
+
 LENGTH_MULTIPLE = 8  # accelerators like lengths that are multiples of 8
 
 
@@ -60,7 +61,7 @@ def bucketed_batches(rows: tf.data.Dataset, bucket_lengths: List[int], batch_siz
 
     def trim(features, label):
         length = row_lengths(features)
-        return {k: (v[:length] if k in SEQUENCE_FEATURES else v)
+        return {k: (v[:length] if k in MODEL_INPUT_NAMES else v)
                 for k, v in features.items()}, label
 
     def element_length(features, label):

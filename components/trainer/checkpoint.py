@@ -1,8 +1,10 @@
 """Loading a 🤗 checkpoint safely: no remote code, and no unpickling unless asked."""
 import os
+from typing import List
 
+from tfx_hf.components.hub_paths import is_local_path
 from tfx_hf.components.input_error import InputError
-from tfx_hf.components.tokenization.tokenizer_files import is_local_path
+from tfx_hf.components.task import Task
 
 PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "tf_model.h5",
@@ -33,23 +35,17 @@ def check_local_checkpoint(path: str, allow_pickle: bool = False) -> None:
                           f"{', '.join(SAFE_WEIGHTS)}).")
 
 
-def load_sequence_classifier(checkpoint: str, label_names, task: str,
-                             allow_pickle: bool = False):
-    """`TFAutoModelForSequenceClassification.from_pretrained` for `task` (🤗's problem_type:
-    single_label_classification, multi_label_classification or regression), with our safety
-    rules. Regression has one output and no label names."""
-    from transformers import TFAutoModelForSequenceClassification  # pylint: disable=g-import-not-at-top
+def load_model(checkpoint: str, task: Task, label_names: List[str],
+               allow_pickle: bool = False):
+    """`task`'s `TFAutoModelFor…` class `.from_pretrained(checkpoint)` with the task's
+    labels and problem_type, and with our safety rules."""
+    import transformers  # only the Trainer needs transformers; a pipeline compiles without it
 
     if is_local_path(checkpoint):
         check_local_checkpoint(checkpoint, allow_pickle)
-    labels = {} if task == "regression" else dict(
-        id2label=dict(enumerate(label_names)),
-        label2id={name: i for i, name in enumerate(label_names)})
-    return TFAutoModelForSequenceClassification.from_pretrained(
+    return getattr(transformers, task.auto_model_class).from_pretrained(
         checkpoint,
-        num_labels=1 if task == "regression" else len(label_names),
-        problem_type=task,
-        **labels,
+        **task.from_pretrained_kwargs(label_names),
         trust_remote_code=False,
         # A checkpoint that already has a classification head for other labels gets a new one.
         ignore_mismatched_sizes=True,

@@ -2,7 +2,7 @@
 from tfx.components.trainer import executor as trainer_executor
 from tfx.types import artifact_utils
 
-from tfx_hf.components.hf_dataset_example_gen.executor import LABEL_NAMES_PROPERTY
+from tfx_hf.components.contracts import LABEL_NAMES_PROPERTY
 
 AI_PLATFORM_KEY_PREFIX = "ai_platform_"
 

@@ -51,7 +51,7 @@ class HFVertexTrainer(HFTrainer):
 
     def __init__(self, examples: BaseChannel, transform_graph: BaseChannel, config: TaskConfig,
                  train_steps: int, project: str, region: str,
-                 worker_pool_specs: List[Dict[str, Any]],  # pylint: disable=redefined-outer-name
+                 worker_pool_specs: List[Dict[str, Any]],
                  eval_steps: Optional[int] = None, schema: Optional[BaseChannel] = None,
                  service_account: Optional[str] = None):
         super().__init__(examples=examples, transform_graph=transform_graph, config=config,

@@ -1,0 +1,24 @@
+"""Task name (🤗's problem_type) → task object; a new task family registers its tasks here."""
+from typing import Dict
+
+from tfx_hf.components.input_error import InputError
+from tfx_hf.components.task import sequence_classification
+from tfx_hf.components.task.base import Task
+
+TASKS: Dict[str, Task] = {task.name: task for task in (
+    sequence_classification.SingleLabelClassification(),
+    sequence_classification.MultiLabelClassification(),
+    sequence_classification.Regression(),
+)}
+
+
+class UnknownTaskError(InputError):
+    """A task name that no task family defines."""
+
+
+def get_task(name: str) -> Task:
+    """The task named `name`; an error listing the known names otherwise."""
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise UnknownTaskError(f"task={name!r}: use one of {list(TASKS)}.") from None

@@ -1,0 +1,84 @@
+"""The flags several commands share.
+
+Every flag defaults to None, "not given": its value then comes from the config file or, given
+nowhere, from the signature of the function the command calls (create_pipeline,
+run_text_classification, compile_pipeline, submit), which holds the one default.
+"""
+import argparse
+from typing import Dict, Optional
+
+from tfx_hf.components.hf_dataset_example_gen.dataset_source import INVALID_UTF8_MODES
+from tfx_hf.pipelines.beam_args import BEAM_MODES
+from tfx_hf.pipelines.config import ConfigError
+
+# create_pipeline keyword → (flag, argparse options); the keyword is the flag's dest.
+TRAINING_FLAGS = {
+    "train_steps": ("--train-steps", {"type": int}),
+    "max_length": ("--max-length", {"type": int, "help": "tokenizer max_length"}),
+    "batch_size": ("--batch-size", {"type": int}),
+    "learning_rate": ("--learning-rate", {"type": float}),
+    "min_accuracy": ("--min-accuracy", {
+        "type": float, "help": "eval accuracy a model needs to be blessed and pushed"}),
+}
+PIPELINE_FLAGS = {
+    "dataset": ("--dataset", {"help": "Hub id, save_to_disk folder or data file"}),
+    "config_name": ("--dataset-config", {"help": "the dataset's config name"}),
+    "checkpoint": ("--checkpoint", {"help": "checkpoint folder (or gs:// path)"}),
+    "text_feature": ("--text-column", {"help": "the text column"}),
+    "label_feature": ("--label-column", {"help": "the label column"}),
+    "splits": ("--splits", {"help": "HF_SPLIT=TFX_SPLIT,... (default: hash-split 'train' 2:1)"}),
+    "invalid_utf8": ("--invalid-utf8", {
+        "choices": INVALID_UTF8_MODES, "help": "bytes that are not UTF-8 in csv/json/txt files: "
+        "stop (error, the default), or read as U+FFFD (replace)"}),
+    **TRAINING_FLAGS,
+    "pipeline_name": ("--pipeline-name", {}),
+    "pipeline_root": ("--pipeline-root", {"help": "e.g. gs://bucket/root"}),
+    "push_destination": ("--push-destination", {}),
+}
+
+
+def _add(parser: argparse.ArgumentParser, flags: Dict[str, tuple]) -> None:
+    for dest, (flag, options) in flags.items():
+        parser.add_argument(flag, dest=dest, default=None, **options)
+
+
+def add_training_flags(parser: argparse.ArgumentParser) -> None:
+    _add(parser, TRAINING_FLAGS)
+
+
+def add_pipeline_flags(parser: argparse.ArgumentParser) -> None:
+    """A config file, `--set KEY=VALUE` and the flags of create_pipeline's main arguments."""
+    parser.add_argument("--config", default=None,
+                        help="a pipeline config file (YAML; see tfx_hf.pipelines.config); "
+                        "flags override it")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="any create_pipeline argument, value read as YAML "
+                        "(e.g. --set 'splits={train: train, test: eval}')")
+    _add(parser, PIPELINE_FLAGS)
+
+
+def add_beam_mode_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--beam-mode", choices=BEAM_MODES, default=None,
+                        help="DirectRunner mode: in_memory (Beam's default; small data) or "
+                        "multi_processing (large data)")
+    parser.add_argument("--beam-workers", type=int, default=None,
+                        help="DirectRunner workers (--direct_num_workers)")
+
+
+def add_beam_arg_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--beam-arg", action="append", metavar="ARG",
+                        help="a Beam pipeline arg for every Beam component, passed through "
+                        "(e.g. --beam-arg=--runner=DataflowRunner --beam-arg=--project=P "
+                        "--beam-arg=--region=R --beam-arg=--temp_location=gs://B/tmp "
+                        "--beam-arg=--sdk_container_image=IMAGE); after the config's beam_args")
+
+
+def parse_splits(text: Optional[str]) -> Optional[Dict[str, str]]:
+    """`train=train,validation=eval` → {"train": "train", "validation": "eval"}."""
+    if not text:
+        return None
+    try:
+        return dict(part.split("=", 1) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--splits {text!r}: write HF_SPLIT=TFX_SPLIT pairs, comma-separated, "
+                          "e.g. train=train,test=eval.") from None
