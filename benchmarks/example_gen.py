@@ -72,6 +72,7 @@ def component(dataset_path: str, output_dir: str, streaming: bool = False) -> in
     from tfx.types import standard_artifacts
     from tfx.utils import proto_utils
 
+    from tfx_hf.components.contracts import ROW_COUNTS_PROPERTY
     from tfx_hf.components.hf_dataset_example_gen import executor
     from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
 
@@ -82,7 +83,7 @@ def component(dataset_path: str, output_dir: str, streaming: bool = False) -> in
     examples = standard_artifacts.Examples()
     examples.uri = output_dir
     executor.Executor().Do({}, {"examples": [examples]}, properties)
-    return examples.get_json_value_custom_property("row_counts")["train"]
+    return examples.get_json_value_custom_property(ROW_COUNTS_PROPERTY)["train"]
 
 
 def _timed(fn, *args):

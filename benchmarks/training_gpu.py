@@ -43,7 +43,8 @@ def _run(size, seq_len, batch_size, steps, jit_compile, precision):
     model, non_embedding = _model(size, seq_len)
     model.compile(optimizer=tf.keras.optimizers.Adam(1e-5), jit_compile=jit_compile)
     ids = tf.random.uniform([batch_size, seq_len], 1000, 20000, tf.int32)
-    x = {"input_ids": ids, "attention_mask": tf.ones_like(ids), "token_type_ids": tf.zeros_like(ids)}
+    x = {"input_ids": ids, "attention_mask": tf.ones_like(ids),
+         "token_type_ids": tf.zeros_like(ids)}
     y = tf.zeros([batch_size], tf.int64)
     for _ in range(3):  # trace and compile
         model.train_on_batch(x, y)

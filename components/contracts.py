@@ -66,7 +66,7 @@ def assets_extra_path(saved_model_dir: str, name: str) -> str:
 def latest_version(model_dir: str) -> str:
     """A SavedModel folder as is; a push destination (numbered versions): its newest version.
     Raises InputError when it is neither."""
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top  (gfile: local and gs://)
+    import tensorflow as tf  # late: callers may be light; gfile reads local and gs://
 
     if tf.io.gfile.exists(os.path.join(model_dir, "saved_model.pb")):
         return model_dir
@@ -93,7 +93,7 @@ class ModelInfo:
         return assets_extra_path(saved_model_dir, MODEL_INFO_FILE)
 
     def write(self, saved_model_dir: str) -> None:
-        import tensorflow as tf  # pylint: disable=g-import-not-at-top
+        import tensorflow as tf
 
         tf.io.gfile.makedirs(os.path.dirname(self.path(saved_model_dir)))
         with tf.io.gfile.GFile(self.path(saved_model_dir), "w") as f:
@@ -102,7 +102,7 @@ class ModelInfo:
     @classmethod
     def read(cls, saved_model_dir: str) -> Optional["ModelInfo"]:
         """The model's info; None when the SavedModel was not exported by tfx-hf."""
-        import tensorflow as tf  # pylint: disable=g-import-not-at-top
+        import tensorflow as tf
 
         if not tf.io.gfile.exists(cls.path(saved_model_dir)):
             return None

@@ -87,7 +87,9 @@ def topic_dataset(tmp_path_factory) -> str:
 # Upstream artifacts, built once per session by the real executors ---------------------------
 
 TOPIC_SPLITS = {"train": "train", "test": "eval"}  # 🤗 split → TFX split
-TOPIC_TRAIN_STEPS = 60  # enough for the tiny model to learn the three topics
+# 200 steps at 3e-3 classify every eval row correctly (probed: 60 steps left one class at
+# chance, so metric checks passed by a narrow margin)
+TOPIC_TRAIN_STEPS = 200
 
 
 @pytest.fixture(scope="session")

@@ -68,6 +68,7 @@ def test_a_given_loss_wins_and_multi_label_gets_binary_cross_entropy():
     assert isinstance(_loss(config), tf.keras.losses.MeanAbsoluteError)
 
 
+@pytest.mark.slow  # a float16 training step: minutes on CPU
 def test_mixed_float16_training_step_has_a_loss_scale(tiny_checkpoint):
     """What run_fn does under precision="mixed_float16": the policy is set before the model is
     built, and Keras compile() wraps 🤗's AdamW in a LossScaleOptimizer."""

@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 from huggingface_hub import EvalResult, ModelCardData
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
+from tfx_hf.components.contracts import SERVING_DEFAULT_SIGNATURE
 from tfx_hf.components.hub_paths import is_local_path
 
 SAVED_MODEL_DIR = "saved_model"  # where the end-to-end SavedModel goes in the Hub repository
@@ -121,7 +122,7 @@ from huggingface_hub import snapshot_download
 folder = snapshot_download("{facts.repo_id}", revision="{facts.revision}",
                            allow_patterns="{SAVED_MODEL_DIR}/*")
 model = tf.saved_model.load(f"{{folder}}/{SAVED_MODEL_DIR}")
-print(model.signatures["serving_default"]({inputs}))
+print(model.signatures["{SERVING_DEFAULT_SIGNATURE}"]({inputs}))
 ```
 """
 
