@@ -31,6 +31,7 @@ from tfx_hf.components.contracts import (LABEL_ID_FEATURE, SERVING_EXAMPLE_SIGNA
                                          TRANSFORM_LABELS_SIGNATURE)
 from tfx_hf.components.evaluation.metric_configs import (METRICS_MODULE, macro, metric,
                                                           num_classes_config)
+from tfx_hf.components.input_error import InputError
 from tfx_hf.components.task import get_task
 from tfx_hf.components.task.sequence_classification import SINGLE_LABEL
 
@@ -83,7 +84,7 @@ def eval_config(task: str = SINGLE_LABEL, num_classes: Optional[int] = None,
     thresholds = dict(thresholds or {})
     unknown = sorted(set(thresholds) - set(task.threshold_names()))
     if unknown:
-        raise ValueError(f"thresholds {unknown} are not metrics of {task.name}; use "
+        raise InputError(f"thresholds {unknown} are not metrics of {task.name}; use "
                          f"{task.threshold_names()}.")
 
     def threshold_for(name, higher_is_better=True):

@@ -8,6 +8,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import channel, component_spec, standard_artifacts
 
 from tfx_hf.components.hf_dataset_example_gen import executor
+from tfx_hf.components.input_error import InputError
 
 # Exec property names (they are stored in MLMD in clear: never put a token in them).
 DATASET_KEY = "dataset"
@@ -97,7 +98,7 @@ class HFDatasetExampleGen(base_beam_component.BaseBeamComponent):
         output_file_format: int = example_gen_pb2.FORMAT_TFRECORDS_GZIP,
     ):
         if splits and input_config:
-            raise ValueError("Give either `splits` or `input_config`, not both.")
+            raise InputError("Give either `splits` or `input_config`, not both.")
         if splits:
             input_config = example_gen_pb2.Input(splits=[
                 example_gen_pb2.Input.Split(name=tfx_name, pattern=hf_split)

@@ -33,6 +33,7 @@ from tfx_hf.components import contracts
 from tfx_hf.components.hf_dataset_example_gen import arrow_to_examples
 from tfx_hf.components.hf_dataset_example_gen import dataset_source
 from tfx_hf.components.hf_dataset_example_gen.dataset_source import DatasetInputError
+from tfx_hf.components.input_error import InputError
 
 MAX_STREAMING_SHARDS = 1024
 ARROW_BATCH_ROWS = 1_000
@@ -324,10 +325,10 @@ def _parse_request(exec_properties: Dict[str, Any]) -> _Request:
     payload_format = exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY,
                                          example_gen_pb2.FORMAT_TF_EXAMPLE)
     if payload_format not in (example_gen_pb2.FORMAT_TF_EXAMPLE, example_gen_pb2.FORMAT_PARQUET):
-        raise ValueError(f"output_data_format={payload_format}: HFDatasetExampleGen writes "
+        raise InputError(f"output_data_format={payload_format}: HFDatasetExampleGen writes "
                          "FORMAT_TF_EXAMPLE or FORMAT_PARQUET.")
     if output_config.split_config.splits and len(input_config.splits) != 1:
-        raise ValueError("Hash-partitioning (output_config) needs exactly one input split.")
+        raise InputError("Hash-partitioning (output_config) needs exactly one input split.")
     source = dataset_source.DatasetSource(
         path=exec_properties["dataset"],
         config_name=exec_properties.get("config_name") or None,

@@ -27,6 +27,7 @@ from tfx_hf.components import contracts
 from tfx_hf.components.evaluation import evaluation_results
 from tfx_hf.components.export import requirements
 from tfx_hf.components.hf_hub_pusher import hub_commit, hub_token, model_card
+from tfx_hf.components.input_error import InputError
 from tfx_hf.components.task.registry import get_task
 
 # The input that standard components have no key for (the Evaluator's output is "evaluation").
@@ -70,7 +71,7 @@ def check_repo_id(repo_id: str) -> str:
         except HFValidationError as e:
             problem = str(e)
     if problem:
-        raise ValueError(f"repo_id={repo_id!r} is not a Hub model repository id: {problem}. "
+        raise InputError(f"repo_id={repo_id!r} is not a Hub model repository id: {problem}. "
                          "Use e.g. repo_id=\"my-org/my-classifier\" (letters, digits, '-', '_', "
                          "'.'; at most 96 characters).")
     return repo_id
@@ -84,7 +85,7 @@ def check_revision_templates(branch: str, tag: Optional[str]) -> None:
         fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
         unknown = fields - set(TEMPLATE_FIELDS)
         if unknown or not template.strip():
-            raise ValueError(f"{name}={template!r}: it must be a non-empty name whose only "
+            raise InputError(f"{name}={template!r}: it must be a non-empty name whose only "
                              f"fields are {{version}} and {{model_id}} (got {sorted(unknown)}).")
 
 
@@ -201,11 +202,11 @@ class Executor(pusher_executor.Executor):
 def _check_model_files(model_uri: str, serving_dir: str, push_saved_model: bool) -> None:
     hf_dir = contracts.hf_format_dir(model_uri)
     if not tf.io.gfile.exists(os.path.join(hf_dir, "config.json")):
-        raise ValueError(f"Model artifact {model_uri} has no {contracts.HF_FORMAT_DIR}/"
+        raise InputError(f"Model artifact {model_uri} has no {contracts.HF_FORMAT_DIR}/"
                          "config.json: HFHubPusher pushes models trained by HFTrainer, which "
                          f"writes the 🤗 model to {contracts.HF_FORMAT_DIR}/.")
     if push_saved_model and not tf.io.gfile.exists(serving_dir):
-        raise ValueError(f"Model artifact {model_uri} has no SavedModel at {serving_dir}; "
+        raise InputError(f"Model artifact {model_uri} has no SavedModel at {serving_dir}; "
                          "set push_saved_model=False to push the 🤗 files only.")
 
 

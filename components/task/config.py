@@ -5,6 +5,7 @@ It travels as the components' `custom_config` dict (plain JSON, stored in MLMD: 
 import dataclasses
 from typing import Any, Dict, List, Optional
 
+from tfx_hf.components.input_error import InputError
 from tfx_hf.components.task.registry import get_task
 from tfx_hf.components.task.sequence_classification import SINGLE_LABEL
 
@@ -61,7 +62,7 @@ class TaskConfig:
         for name, value, allowed in (("padding", self.padding, PADDINGS),
                                      ("precision", self.precision, PRECISIONS)):
             if value not in allowed:
-                raise ValueError(f"{name}={value!r}: use one of {allowed}.")
+                raise InputError(f"{name}={value!r}: use one of {allowed}.")
 
     @property
     def text_features(self) -> List[str]:
@@ -73,10 +74,10 @@ class TaskConfig:
     @classmethod
     def from_custom_config(cls, custom_config: Optional[Dict[str, Any]]) -> "TaskConfig":
         if not custom_config or "checkpoint" not in custom_config:
-            raise ValueError("custom_config must hold a TaskConfig (at least 'checkpoint'); "
+            raise InputError("custom_config must hold a TaskConfig (at least 'checkpoint'); "
                              "build it with TaskConfig(...).to_custom_config().")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(custom_config) - known)
         if unknown:
-            raise ValueError(f"Unknown custom_config keys {unknown}; known: {sorted(known)}.")
+            raise InputError(f"Unknown custom_config keys {unknown}; known: {sorted(known)}.")
         return cls(**custom_config)

@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import tensorflow as tf
 
+from tfx_hf.components.input_error import InputError
 from tfx_hf.components.task.base import Task, ThresholdFor
 from tfx_hf.components.transform.features import dense_column
 
@@ -42,7 +43,7 @@ class _SequenceClassification(Task):
         try:  # string labels that were not class-encoded get a vocabulary in Transform
             return [n.decode() for n in tf_transform_output.vocabulary_by_name(LABEL_VOCABULARY)]
         except (ValueError, tf.errors.NotFoundError):
-            raise ValueError(
+            raise InputError(
                 f"No label names for {label_feature!r}: make it a ClassLabel (HFDatasetExampleGen "
                 "`class_label_columns`) or set label_names.") from None
 

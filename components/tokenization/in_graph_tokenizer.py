@@ -19,6 +19,7 @@ from typing import Dict, Optional, Union
 
 import tensorflow as tf
 
+from tfx_hf.components.input_error import InputError
 from tfx_hf.components.tokenization.added_tokens import encode_with_added_tokens
 from tfx_hf.components.tokenization.packer import SegmentPacker
 from tfx_hf.components.tokenization.sentencepiece_unigram import SentencePieceUnigram
@@ -49,7 +50,7 @@ class InGraphTokenizer(tf.keras.layers.Layer):
         max_length = max_length or tokenizer_config.model_max_length
         if max_length and tokenizer_config.model_max_length and \
                 max_length > tokenizer_config.model_max_length:
-            raise ValueError(f"max_length={max_length} exceeds the checkpoint's "
+            raise InputError(f"max_length={max_length} exceeds the checkpoint's "
                              f"model_max_length={tokenizer_config.model_max_length}.")
         self.tokenizer_config = tokenizer_config
         self.encoder = ENCODERS[type(tokenizer_config)](tokenizer_config)

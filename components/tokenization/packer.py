@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from tfx_hf.components.input_error import InputError
 from tfx_hf.components.tokenization.tokenizer_files import Template
 
 PADDING_STRATEGIES = ("max_length", "longest")
@@ -55,18 +56,18 @@ class SegmentPacker:
                  max_length: int, pad_id: int, padding: str = "max_length",
                  truncation: Union[bool, str] = True, pad_to_multiple_of: Optional[int] = None):
         if padding not in PADDING_STRATEGIES:
-            raise ValueError(f"padding={padding!r}: use one of {PADDING_STRATEGIES}.")
+            raise InputError(f"padding={padding!r}: use one of {PADDING_STRATEGIES}.")
         if truncation is True:
             truncation = "longest_first"
         if truncation not in TRUNCATION_STRATEGIES:
-            raise ValueError(f"truncation={truncation!r}: use True or one of "
+            raise InputError(f"truncation={truncation!r}: use True or one of "
                              f"{TRUNCATION_STRATEGIES}; an exported model needs a bounded "
                              "sequence length.")
         if max_length is None or max_length <= special_token_count(single_template):
-            raise ValueError(f"max_length={max_length!r}: it must leave room for a token "
+            raise InputError(f"max_length={max_length!r}: it must leave room for a token "
                              "besides the special tokens.")
         if pad_to_multiple_of and max_length % pad_to_multiple_of:
-            raise ValueError(f"max_length={max_length} is not a multiple of pad_to_multiple_of="
+            raise InputError(f"max_length={max_length} is not a multiple of pad_to_multiple_of="
                              f"{pad_to_multiple_of} (🤗 refuses this too with truncation).")
         self.single_template, self.pair_template = single_template, pair_template
         self.max_length = max_length
@@ -90,7 +91,7 @@ class SegmentPacker:
         """The segments cut by the truncation strategy to `budget` tokens in all."""
         if len(segments) == 1:
             if self.truncation == "only_second":
-                raise ValueError("truncation='only_second' needs text pairs (🤗 raises too).")
+                raise InputError("truncation='only_second' needs text pairs (🤗 raises too).")
             return [segments[0][:, :budget]]
         first, second = segments
         n1, n2 = first.row_lengths(), second.row_lengths()

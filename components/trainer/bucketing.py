@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfx_hf.components.contracts import MODEL_INPUT_NAMES
+from tfx_hf.components.input_error import InputError
 
 LENGTH_MULTIPLE = 8  # accelerators like lengths that are multiples of 8
 
@@ -21,7 +22,7 @@ def choose_bucket_lengths(lengths: Sequence[int], max_length: int, num_buckets: 
     that minimize the padded tokens of `lengths`: an exact small dynamic programme over the
     multiples of 8 up to max_length."""
     if num_buckets < 1:
-        raise ValueError(f"num_buckets={num_buckets}: need at least 1.")
+        raise InputError(f"num_buckets={num_buckets}: need at least 1.")
     candidates = sorted({min(max_length, int(math.ceil(max(n, 1) / LENGTH_MULTIPLE))
                              * LENGTH_MULTIPLE) for n in lengths} | {max_length})
     counts = np.array([0] * len(candidates))

@@ -5,6 +5,8 @@ import os
 import tensorflow as tf
 from absl import logging
 
+from tfx_hf.components.input_error import InputError
+
 STRATEGIES = ("auto", "tpu", "mirrored", "multi_worker", "default")
 
 
@@ -27,14 +29,14 @@ def choose_strategy(name: str = "auto") -> tf.distribute.Strategy:
     """`auto`: TPU → TPUStrategy, TF_CONFIG with several workers → MultiWorkerMirroredStrategy,
     several GPUs → MirroredStrategy, else the default strategy. A name forces one."""
     if name not in STRATEGIES:
-        raise ValueError(f"strategy={name!r}: use one of {STRATEGIES}.")
+        raise InputError(f"strategy={name!r}: use one of {STRATEGIES}.")
     if name in ("auto", "tpu"):
         resolver = _tpu_resolver() if name == "tpu" or os.environ.get("TPU_NAME") or \
             os.environ.get("TPU_ACCELERATOR_TYPE") else None
         if resolver is not None:
             strategy = tf.distribute.TPUStrategy(resolver)
         elif name == "tpu":
-            raise ValueError("strategy='tpu' but no TPU was found.")
+            raise InputError("strategy='tpu' but no TPU was found.")
         elif _tf_config_has_workers():
             strategy = tf.distribute.MultiWorkerMirroredStrategy()
         elif len(tf.config.list_logical_devices("GPU")) > 1:

@@ -8,6 +8,7 @@ graph to raw examples) and the exported serving model tokenize with the very sam
 from typing import Any, Dict
 
 from tfx_hf.components.contracts import LABEL_ID_FEATURE
+from tfx_hf.components.input_error import InputError
 from tfx_hf.components.task import TaskConfig, get_task
 from tfx_hf.components.tokenization import InGraphTokenizer
 from tfx_hf.components.transform.features import dense_column
@@ -17,7 +18,7 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Dict[str, Any]) -> D
     config = TaskConfig.from_custom_config(custom_config)
     for feature in config.text_features:
         if feature not in inputs:
-            raise ValueError(f"Text feature {feature!r} is not in the examples; features: "
+            raise InputError(f"Text feature {feature!r} is not in the examples; features: "
                              f"{sorted(inputs)}.")
     tokenizer = InGraphTokenizer.from_pretrained(
         config.checkpoint, max_length=config.max_length, padding="max_length")

@@ -7,6 +7,7 @@ from tfx.extensions.google_cloud_ai_platform.trainer import executor as ai_platf
 from tfx.types import BaseChannel
 from tfx.utils import json_utils
 
+from tfx_hf.components.input_error import InputError
 from tfx_hf.components.task.config import TaskConfig
 from tfx_hf.components.trainer.component import HFTrainer
 from tfx_hf.components.vertex_trainer import executor
@@ -22,9 +23,9 @@ def worker_pool_specs(image: str, machine_type: str = "n1-standard-8",
     `accelerator_type` is Vertex's name, e.g. NVIDIA_TESLA_T4, NVIDIA_L4, NVIDIA_A100_80GB.
     """
     if replica_count < 1:
-        raise ValueError(f"replica_count={replica_count}: at least 1.")
+        raise InputError(f"replica_count={replica_count}: at least 1.")
     if bool(accelerator_type) != bool(accelerator_count):
-        raise ValueError(f"accelerator_type={accelerator_type!r}, accelerator_count="
+        raise InputError(f"accelerator_type={accelerator_type!r}, accelerator_count="
                          f"{accelerator_count}: give both (e.g. NVIDIA_TESLA_T4 and 1) or neither.")
     machine_spec: Dict[str, Any] = {"machine_type": machine_type}
     if accelerator_type:
