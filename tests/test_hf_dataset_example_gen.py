@@ -132,6 +132,7 @@ def test_invalid_utf8_csv_names_file_and_line(tmp_path):
         _run(tmp_path, str(path), splits={"train": "train"})
 
 
+@pytest.mark.slow
 def test_multi_processing_direct_runner(tmp_path, topic_dataset):
     """Beam workers in other processes re-open the dataset themselves and count the same."""
     from tfx.dsl.components.base import base_beam_executor
@@ -256,6 +257,7 @@ def test_text_files_and_folders(tmp_path):
         b"first line", b"second line", b"third line"]
 
 
+@pytest.mark.slow
 def test_offline_cache_for_data_files(tmp_path, monkeypatch):
     """With HF_DATASETS_OFFLINE=1 a local dataset loads from files and the 🤗 cache only."""
     path = tmp_path / "data.csv"

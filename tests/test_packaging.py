@@ -6,6 +6,7 @@ import sys
 from importlib import metadata
 from unittest import mock
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -21,6 +22,7 @@ def _without_legacy_keras_variable():
     return {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
 
 
+@pytest.mark.slow
 def test_tf_keras_is_keras_2_whatever_is_imported_first():
     # A fresh interpreter not told anything (as a Beam worker or any subprocess starts), and
     # TensorFlow first, before any tfx_hf module: the installed .pth has set the flag.
@@ -90,6 +92,7 @@ def test_package_requirements_and_installed_versions_come_from_constraints():
         assert metadata.version(name) == version, name
 
 
+@pytest.mark.slow
 def test_wheel_holds_both_packages_the_pth_and_the_command(tmp_path):
     """What `pip install .` installs (the test env itself is an editable install)."""
     import zipfile

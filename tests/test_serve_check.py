@@ -48,6 +48,7 @@ def _serve_check(capsys, *argv):
     return status, json.loads(captured.out) if captured.out.strip() else None, captured.err
 
 
+@pytest.mark.slow
 def test_tensorflow_text_ops_pass(tmp_path, capsys):
     installed = text.__version__
     model = _save(_TextLength(), tmp_path / "m",
@@ -64,6 +65,7 @@ def test_tensorflow_text_ops_pass(tmp_path, capsys):
         "text": {"dtype": "string", "shape": [None]}}
 
 
+@pytest.mark.slow
 def test_python_op_fails(tmp_path, capsys):
     model = _save(_PythonLength(), tmp_path / "m",
                   f"tensorflow-text=={text.__version__}\n")
@@ -73,6 +75,7 @@ def test_python_op_fails(tmp_path, capsys):
     assert "FAILED: op EagerPyFunc (1 nodes) runs Python" in err
 
 
+@pytest.mark.slow
 def test_unregistered_op_fails(tmp_path):
     model = _save(_TextLength(), tmp_path / "m", f"tensorflow-text=={text.__version__}\n")
     # Rename one op as a custom op library would name its own.
@@ -95,6 +98,7 @@ def test_unregistered_op_fails(tmp_path):
                "TensorFlow Text op" in e for e in report["errors"])
 
 
+@pytest.mark.slow
 def test_requirements_must_name_tensorflow_text(tmp_path):
     missing = serve_check.check(_save(_TextLength(), tmp_path / "a", "tensorflow==2.16.2\n"))
     assert not missing["ok"]

@@ -91,6 +91,7 @@ def test_unsupported_tokenizer_type_is_named(tmp_path):
         InGraphTokenizer.from_pretrained(str(tmp_path), max_length=8)
 
 
+@pytest.mark.slow
 def test_saved_model_loads_with_tensorflow_text_only(tmp_path, tiny_checkpoint):
     copy = tmp_path / "checkpoint"
     shutil.copytree(tiny_checkpoint, copy)

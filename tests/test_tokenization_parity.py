@@ -129,6 +129,7 @@ def test_single_texts(checkpoints, name):
         _assert_same(ours(tf.constant(CORPUS)), expected, (name, max_length, padding))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["minilm_uncased", "cased"])
 @pytest.mark.parametrize("truncation", [True, "longest_first", "only_first", "only_second"])
 def test_pairs(checkpoints, name, truncation):
@@ -205,6 +206,7 @@ def test_unicode_tables_are_what_the_generator_writes(file_name):
     assert stored == make_unicode_tables.TABLES[file_name](), file_name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CHECKPOINTS)
 def test_every_code_point(checkpoints, name):
     """Each Unicode scalar value between two letters, against 🤗's normalizer + pre-tokenizer +
@@ -224,6 +226,7 @@ def test_every_code_point(checkpoints, name):
                           for i in bad[:10]]
 
 
+@pytest.mark.slow
 def test_built_inside_a_traced_function(checkpoints):
     """As in a tf.Transform preprocessing_fn: the tokenizer is made while tracing a graph."""
     checkpoint = checkpoints["cased"]

@@ -126,6 +126,7 @@ def test_code_points_through_precompiled(checkpoints, references):
     assert not len(bad), [hex(cps[i]) for i in bad[:20]]
 
 
+@pytest.mark.slow
 def test_saved_model_loads_with_tensorflow_text_only(tmp_path, checkpoints, references):
     tokenizer = InGraphTokenizer.from_pretrained(checkpoints["albert"], max_length=16)
     module = tf.Module()
@@ -148,6 +149,7 @@ def test_saved_model_loads_with_tensorflow_text_only(tmp_path, checkpoints, refe
     assert got == {k: list(v) for k, v in expected.items()}
 
 
+@pytest.mark.slow
 def test_built_inside_a_traced_function(checkpoints, references):
     checkpoint = checkpoints["t5"]
 
@@ -193,6 +195,7 @@ MUST_TAKE_EXACT_PATH = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILIES)
 def test_fast_path_rows_match_reference(checkpoints, references, family):
     ours = InGraphTokenizer.from_pretrained(checkpoints[family], max_length=512,
@@ -242,6 +245,7 @@ def test_get_config_round_trips_through_json(checkpoints):
         tokenizer(texts, texts)["input_ids"].numpy().tolist()
 
 
+@pytest.mark.slow
 def test_built_without_the_sentencepiece_package(checkpoints):
     """The Unigram model proto comes from transformers' own copy of the protobuf class when
     the `sentencepiece` package (a test dependency only) is missing."""

@@ -2,6 +2,7 @@
 import functools
 import json
 
+import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
 import tensorflow_transform.beam as tft_beam
@@ -29,6 +30,7 @@ def _transform(tmp_path, rows, label_dtype, config):
     return transformed
 
 
+@pytest.mark.slow
 def test_transform_tokenizes_like_the_checkpoint(tmp_path, tiny_checkpoint):
     texts = ["The striker scored a goal.", "Bank profit, market shares!", ""]
     rows = [{"text": [t.encode()], "label": [i]} for i, t in enumerate(texts)]
@@ -41,6 +43,7 @@ def test_transform_tokenizes_like_the_checkpoint(tmp_path, tiny_checkpoint):
     assert [int(r["label_id"]) for r in transformed] == [0, 1, 2]
 
 
+@pytest.mark.slow
 def test_string_labels_get_a_vocabulary(tmp_path, tiny_checkpoint):
     rows = [{"text": [b"a"], "label": [b"pos"]}, {"text": [b"b"], "label": [b"neg"]},
             {"text": [b"c"], "label": [b"pos"]}]
