@@ -31,6 +31,9 @@ DIRECT_DEPENDENCIES = [
     "huggingface_hub",
     "pyarrow",
     "numpy",
+    "jinja2",      # the run report (pipelines/report)
+    "matplotlib",  # its plots
+    "rich",        # the `tfx-hf` console: component lines, the training's progress bar
 ]
 
 
@@ -85,6 +88,8 @@ setuptools.setup(
     + ["tfx_hf.pipelines" + p[len("pipelines"):].replace(os.sep, ".")
        for p in setuptools.find_packages(".", include=["pipelines", "pipelines.*"])],
     include_package_data=True,
+    # The run report's HTML template, read from beside its module.
+    package_data={"tfx_hf.pipelines.report": ["*.html.j2"]},
     install_requires=_requirements(),
     extras_require={"test": ["pytest", "sentencepiece", "dockerfile-parse", "ruff"]},
     cmdclass={"build_py": BuildPyWithPth},

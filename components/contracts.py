@@ -17,8 +17,9 @@ A push destination holds numbered versions `<base>/<unix time>/` of `Format-Serv
 """
 import dataclasses
 import json
+import logging
 import os
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from tfx_hf.components.input_error import InputError
 
@@ -63,20 +64,62 @@ def assets_extra_path(saved_model_dir: str, name: str) -> str:
     return os.path.join(saved_model_dir, ASSETS_EXTRA_DIR, name)
 
 
+def is_complete_saved_model(path: str) -> bool:
+    """Whether `path` holds a SavedModel that can be loaded: its graph and its variables' index
+    (a copy that stopped midway lacks one of them; TFX's Pusher writes saved_model.pb last)."""
+    import tensorflow as tf
+
+    graph = os.path.join(path, "saved_model.pb")
+    return tf.io.gfile.exists(graph) and tf.io.gfile.stat(graph).length > 0 and \
+        tf.io.gfile.exists(os.path.join(path, "variables", "variables.index"))
+
+
+def pushed_versions(base_directory: str) -> Tuple[List[str], List[str]]:
+    """(complete, incomplete) numbered version folders of a push destination, newest first."""
+    import tensorflow as tf
+
+    if not tf.io.gfile.isdir(base_directory):
+        return [], []
+    versions = sorted((d.rstrip("/") for d in tf.io.gfile.listdir(base_directory)
+                       if d.rstrip("/").isdigit()), key=int, reverse=True)
+    paths = [os.path.join(base_directory, v) for v in versions]
+    complete = [p for p in paths if is_complete_saved_model(p)]
+    return complete, [p for p in paths if p not in complete]
+
+
+def newest_complete_version(base_directory: str) -> Optional[str]:
+    """The newest version of a push destination that is a complete SavedModel; None if none.
+    Incomplete versions newer than it are logged, naming them."""
+    complete, incomplete = pushed_versions(base_directory)
+    newest = complete[0] if complete else None
+    skipped = [p for p in incomplete if newest is None or
+               int(os.path.basename(p)) > int(os.path.basename(newest))]
+    if skipped:
+        logging.getLogger(__name__).warning(
+            "Skipping version folder(s) that are not complete SavedModels (no saved_model.pb "
+            "or no variables/variables.index): %s", ", ".join(skipped))
+    return newest
+
+
 def latest_version(model_dir: str) -> str:
-    """A SavedModel folder as is; a push destination (numbered versions): its newest version.
-    Raises InputError when it is neither."""
+    """A SavedModel folder as is; a push destination (numbered versions): its newest version
+    that is a complete SavedModel (newer, incomplete ones are skipped with a warning naming
+    them). Raises InputError when it is neither, or when no version is complete."""
     import tensorflow as tf  # late: callers may be light; gfile reads local and gs://
 
     if tf.io.gfile.exists(os.path.join(model_dir, "saved_model.pb")):
         return model_dir
-    versions = ([d.rstrip("/") for d in tf.io.gfile.listdir(model_dir)]
-                if tf.io.gfile.isdir(model_dir) else [])
-    versions = [d for d in versions if d.isdigit()]
-    if not versions:
-        raise InputError(f"{model_dir!r} is neither a SavedModel folder (no saved_model.pb) nor "
-                         "a push destination with numbered versions.")
-    return os.path.join(model_dir, max(versions, key=int))
+    newest = newest_complete_version(model_dir)
+    if newest:
+        return newest
+    _, incomplete = pushed_versions(model_dir)
+    if incomplete:
+        raise InputError(
+            f"{model_dir!r} has no complete SavedModel version: "
+            f"{', '.join(os.path.basename(p) for p in incomplete)} lack saved_model.pb or "
+            "variables/variables.index (an interrupted copy?). Push the model again.")
+    raise InputError(f"{model_dir!r} is neither a SavedModel folder (no saved_model.pb) nor "
+                     "a push destination with numbered versions.")
 
 
 @dataclasses.dataclass
@@ -108,6 +151,15 @@ class ModelInfo:
             return None
         with tf.io.gfile.GFile(cls.path(saved_model_dir)) as f:
             return cls.from_json(f.read())
+
+    def same_outputs(self, other: "ModelInfo") -> bool:
+        """Whether both models answer the same question: the same task and label names, in
+        the same order (a label id means the same class in both)."""
+        return self.task == other.task and list(self.label_names or []) == \
+            list(other.label_names or [])
+
+    def describe_outputs(self) -> str:
+        return f"{self.task} with labels {list(self.label_names or [])}"
 
     @classmethod
     def from_json(cls, text: str) -> "ModelInfo":

@@ -9,6 +9,8 @@ from tfx import v1 as tfx
 from tfx_hf.pipelines import results
 from tfx_hf.pipelines.beam_args import beam_pipeline_args
 from tfx_hf.pipelines.config import ConfigError
+from tfx_hf.pipelines.run_output import (PIPELINE_ROOT_DIR, PUSH_DESTINATION_DIR,
+                                         metadata_path)
 from tfx_hf.pipelines.text_classification import DEFAULT_PIPELINE_NAME, create_pipeline
 
 RUNNERS = ("local", "beam")
@@ -35,20 +37,20 @@ def run_text_classification(output_dir: str, dataset: str, checkpoint: str,
     `output_dir`; returns accuracy, blessing, the pushed model's path and the exported model's
     path. `beam_mode`, `beam_workers` and `beam_args`: see beam_args.beam_pipeline_args."""
     output_dir = os.path.abspath(output_dir)
-    metadata_path = os.path.join(output_dir, "metadata.sqlite")
-    pipeline_kwargs.setdefault("pipeline_root", os.path.join(output_dir, "pipeline_root"))
-    pipeline_kwargs.setdefault("push_destination", os.path.join(output_dir, "serving_model"))
+    metadata = metadata_path(output_dir)
+    pipeline_kwargs.setdefault("pipeline_root", os.path.join(output_dir, PIPELINE_ROOT_DIR))
+    pipeline_kwargs.setdefault("push_destination", os.path.join(output_dir, PUSH_DESTINATION_DIR))
     orchestrator = make_runner(runner)
     pipeline = create_pipeline(
         pipeline_name=pipeline_name,
         dataset=dataset,
         checkpoint=checkpoint,
-        metadata_path=metadata_path,
+        metadata_path=metadata,
         beam_pipeline_args=beam_pipeline_args(beam_mode, beam_workers, beam_args),
         **pipeline_kwargs)
     started = time.time()
     orchestrator.run(pipeline)
-    summary = results.run_results(metadata_path)
+    summary = results.run_results(metadata)
     summary["seconds"] = round(time.time() - started, 1)
     summary["runner"] = runner
     return summary

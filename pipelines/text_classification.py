@@ -4,8 +4,10 @@ HFDatasetExampleGen → StatisticsGen → SchemaGen → ExampleValidator → Tra
 tokenization) → HFTrainer → Resolver (latest blessed model) → HFEvaluator (TFMA) → pushers
 (TF Serving base path; optionally a Vertex AI endpoint and the 🤗 Hub).
 """
+import dataclasses
 from typing import Any, List, Mapping, Optional, Sequence
 
+from absl import logging
 from tfx import v1 as tfx
 
 from tfx_hf.components.evaluation.component import HFEvaluator
@@ -14,10 +16,12 @@ from tfx_hf.components.hf_dataset_example_gen import dataset_source
 from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
 from tfx_hf.components.hf_hub_pusher.component import HFHubPusher
 from tfx_hf.components.hub_paths import is_local_path
+from tfx_hf.components.input_error import InputError
 from tfx_hf.components.pusher.component import ServingPusher
 from tfx_hf.components.task import TaskConfig, get_task
+from tfx_hf.components.task.config import check_int, check_number
 from tfx_hf.components.tokenization.tokenizer_files import read_tokenizer_config
-from tfx_hf.components.trainer.checkpoint import check_local_checkpoint
+from tfx_hf.components.trainer.checkpoint import check_local_checkpoint, max_sequence_length
 from tfx_hf.components.trainer.component import HFTrainer
 from tfx_hf.components.vertex_trainer.component import HFVertexTrainer
 from tfx_hf.pipelines.config import ConfigError
@@ -53,13 +57,64 @@ def vertex_pusher(model, model_blessing, vertex_endpoint: Mapping[str, Any]):
     }).with_id("VertexPusher")
 
 
-def validate_inputs(dataset: str, checkpoint: str) -> None:
-    """Checks what can be checked before anything runs: local paths and tokenizer files (Hub
-    ids are resolved where the components run)."""
-    dataset_source.check_exists(dataset_source.DatasetSource(path=dataset))
+def validate_settings(train_steps: Any, eval_steps: Any, min_accuracy: Any,
+                      baseline_tolerance: Any) -> None:
+    """The settings create_pipeline takes beside TaskConfig's (which checks its own)."""
+    check_int("train_steps", train_steps, minimum=1)
+    if eval_steps is not None:
+        check_int("eval_steps", eval_steps, minimum=1)
+    check_number("min_accuracy", min_accuracy, minimum=0, maximum=1)
+    if baseline_tolerance is not None:
+        check_number("baseline_tolerance", baseline_tolerance, minimum=0)
+
+
+def validate_inputs(dataset: str, checkpoint: str, config: Optional[TaskConfig] = None,
+                    splits: Optional[Mapping[str, str]] = None,
+                    config_name: Optional[str] = None,
+                    invalid_utf8: str = dataset_source.DatasetSource.invalid_utf8) -> None:
+    """Checks what can be checked before anything runs: local paths, tokenizer files, the
+    checkpoint's longest sequence, and for a local dataset whose first rows are cheap to read,
+    that the text columns hold text and a ClassLabel label has 2 classes at least (Hub ids are
+    resolved where the components run; string labels are counted by HFDatasetExampleGen)."""
+    source = dataset_source.DatasetSource(path=dataset, config_name=config_name,
+                                          invalid_utf8=invalid_utf8)
+    dataset_source.check_exists(source)
     if is_local_path(checkpoint):
         check_local_checkpoint(checkpoint)
         read_tokenizer_config(checkpoint)
+        longest = max_sequence_length(checkpoint)
+        if config is not None and longest is not None:
+            check_int("max_length", config.max_length, minimum=1, maximum=longest,
+                      why=f"the position embeddings of checkpoint {checkpoint!r}")
+    if config is not None and is_local_path(dataset):
+        # The whole first split: a slice such as train[:80%] cannot be streamed.
+        first_split = next(iter(splits or {}), "train").split("[")[0]
+        _check_local_dataset(source, config, first_split)
+
+
+def _check_local_dataset(source: dataset_source.DatasetSource, config: TaskConfig,
+                         split: str) -> None:
+    """The columns of the first split as `datasets` types them, read from its first rows."""
+    import datasets
+
+    from tfx_hf.components.hf_dataset_example_gen import executor as example_gen_executor
+
+    streamed = dataclasses.replace(source, streaming=True)
+    try:
+        dataset = dataset_source.select_columns(
+            dataset_source.load_split(streamed.to_json(), split),
+            list(dict.fromkeys(config.text_features + [config.label_feature])), None,
+            source.path)
+    except InputError:
+        raise
+    except Exception as e:  # HFDatasetExampleGen reads it fully, and reports what is wrong
+        logging.info("Columns of %s not checked before the run: %s", source.path, e)
+        return
+    example_gen_executor.check_text_columns({split: dataset}, config.text_features, source.path)
+    label = dataset.features[config.label_feature]
+    if get_task(config.task).encodes_class_labels and isinstance(label, datasets.ClassLabel):
+        example_gen_executor.check_several_classes(config.label_feature, list(label.names),
+                                                   source.path)
 
 
 def create_pipeline(
@@ -92,6 +147,7 @@ def create_pipeline(
     vertex_endpoint: Optional[Mapping[str, Any]] = None,
     hub_repo_id: Optional[str] = None,
     hub_options: Optional[Mapping[str, Any]] = None,
+    allow_label_change: bool = False,
 ) -> tfx.dsl.Pipeline:
     """The text-classification pipeline.
 
@@ -116,13 +172,23 @@ def create_pipeline(
     (a TF Serving model base path), to the Vertex AI endpoint `vertex_endpoint` (see
     `vertex_pusher`) when given, and to the 🤗 Hub repository `hub_repo_id` when given
     (`hub_options`: HFHubPusher's options, e.g. branch, tag, private, token_file).
+
+    A model is compared only with a blessed model of the same task and label names, and never
+    pushed over a model with other ones: the run stops instead. `allow_label_change=True` (for
+    a run meant to change the labels) evaluates the model without a baseline and lets the
+    pusher replace the model at `push_destination`.
+
+    Settings out of range (`max_length` above the checkpoint's position embeddings,
+    `train_steps` < 1, a single class, a text column of numbers, ...) raise InputError here,
+    before any component runs.
     """
-    if validate:
-        validate_inputs(dataset, checkpoint)
     config = TaskConfig(
         checkpoint=checkpoint, task=task, text_feature=text_feature,
         text_pair_feature=text_pair_feature, label_feature=label_feature,
         max_length=max_length, batch_size=batch_size, learning_rate=learning_rate)
+    validate_settings(train_steps, eval_steps, min_accuracy, baseline_tolerance)
+    if validate:
+        validate_inputs(dataset, checkpoint, config, splits, config_name, invalid_utf8)
     example_gen = _example_gen(config, dataset, config_name, splits, invalid_utf8,
                                slicing_features)
     statistics_gen, schema_gen, example_validator = _data_validation(example_gen)
@@ -132,19 +198,22 @@ def create_pipeline(
         materialize=False)
     trainer = _trainer(config, example_gen, schema_gen, transform, train_steps, eval_steps,
                        vertex_training)
-    model_resolver = _latest_blessed_model_resolver()
+    # With the labels allowed to change, the latest blessed model may answer another question:
+    # no baseline, the model is judged on its own thresholds.
+    model_resolver = None if allow_label_change else _latest_blessed_model_resolver()
     evaluator = HFEvaluator(
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
-        baseline_model=model_resolver.outputs["model"],
+        baseline_model=model_resolver.outputs["model"] if model_resolver else None,
         eval_config=_eval_config(task, min_accuracy, slicing_features, thresholds,
                                  baseline_tolerance))
     pushers = _pushers(trainer, evaluator, push_destination, vertex_endpoint, hub_repo_id,
-                       hub_options, dataset, checkpoint)
+                       hub_options, dataset, checkpoint, allow_label_change)
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, transform,
-                    trainer, model_resolver, evaluator] + pushers,
+                    trainer] + ([model_resolver] if model_resolver else []) + [evaluator]
+        + pushers,
         enable_cache=enable_cache,
         metadata_connection_config=(
             tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
@@ -164,6 +233,7 @@ def _example_gen(config: TaskConfig, dataset: str, config_name: Optional[str],
         # Multi-label ids are a Sequence(ClassLabel), named as they are; regression has none.
         class_label_columns=[config.label_feature]
         if get_task(config.task).encodes_class_labels else [],
+        text_columns=config.text_features,
         invalid_utf8=invalid_utf8)
 
 
@@ -210,12 +280,13 @@ def _eval_config(task: str, min_accuracy: float, slicing_features: Sequence[str]
 
 def _pushers(trainer, evaluator, push_destination: str,
              vertex_endpoint: Optional[Mapping[str, Any]], hub_repo_id: Optional[str],
-             hub_options: Optional[Mapping[str, Any]], dataset: str, checkpoint: str) -> list:
+             hub_options: Optional[Mapping[str, Any]], dataset: str, checkpoint: str,
+             allow_label_change: bool) -> list:
     """TF Serving's base path always; a Vertex AI endpoint and the 🤗 Hub when asked for. Each
     pushes only a blessed model."""
     model, blessing = trainer.outputs["model"], evaluator.outputs["blessing"]
     pushers = [ServingPusher(
-        model=model, model_blessing=blessing,
+        model=model, model_blessing=blessing, allow_label_change=allow_label_change,
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=push_destination)))]
     if vertex_endpoint:

@@ -124,7 +124,23 @@ def topic_model(tmp_path_factory, topic_artifacts, topic_config):
     return model
 
 
-TRAINING_FIXTURES = {"topic_artifacts", "topic_model"}  # each runs executors or trains
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory, tiny_checkpoint, topic_dataset):
+    """(output folder, summary) of the whole pipeline run once by LocalDagRunner on
+    `topic_dataset`: blessed and pushed. test_pipeline_e2e adds a second, worse run to the same
+    output (MLMD, pipeline root) to test the baseline comparison; other tests only read it."""
+    from tfx_hf.pipelines import local_runner
+
+    output = str(tmp_path_factory.mktemp("run"))
+    summary = local_runner.run_text_classification(
+        output, dataset=topic_dataset, checkpoint=tiny_checkpoint,
+        splits=TOPIC_SPLITS, train_steps=60, batch_size=8,
+        max_length=32, learning_rate=3e-3, min_accuracy=0.0)
+    return output, summary
+
+
+# Each runs executors or trains.
+TRAINING_FIXTURES = {"topic_artifacts", "topic_model", "pipeline_run"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects

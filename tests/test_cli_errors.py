@@ -1,11 +1,14 @@
 """Bad input to `tfx-hf` stops with one line naming what was wrong (exit status 2), before
-training; other failures keep their traceback; help and argument errors answer without
-importing the training stack."""
+training; other failures of a run are one line too (exit status 1), their traceback in the
+run's log; help and argument errors answer fast, without log lines and without importing the
+training stack."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 
 import datasets
 import pytest
@@ -18,7 +21,8 @@ HEAVY_MODULES = ("tensorflow", "tfx", "transformers", "apache_beam", "datasets")
 
 def _run(tmp_path, capsys, dataset, checkpoint, *extra):
     status = cli.main(["run", "--dataset", dataset, "--checkpoint", checkpoint,
-                       "--output", str(tmp_path / "out"), "--train-steps", "1", *extra])
+                       "--output", str(tmp_path / "out"), "--train-steps", "1",
+                       "--max-length", "32", *extra])
     err = capsys.readouterr().err
     return status, err
 
@@ -101,14 +105,39 @@ def test_an_input_error_from_deep_inside_is_one_line_and_status_2(
     assert status == 2
     assert err == ("tfx-hf run: error: token_file='/secrets/hf' does not exist: mount the Hub "
                    "token secret there.\n")
+    assert "Traceback" in (tmp_path / "out" / "logs" / "run.log").read_text()
 
 
-def test_any_other_error_keeps_its_traceback(tmp_path, capsys, monkeypatch, tiny_checkpoint,
-                                             topic_dataset):
+def test_any_other_error_is_one_line_and_status_1_with_its_traceback_in_the_log(
+        tmp_path, capsys, monkeypatch, tiny_checkpoint, topic_dataset):
     error = RuntimeError("an executor crashed")
     monkeypatch.setattr(local_runner, "make_runner", lambda runner: _FailingOrchestrator(error))
-    with pytest.raises(RuntimeError, match="an executor crashed"):
-        _run(tmp_path, capsys, topic_dataset, tiny_checkpoint, "--splits", "train=train,test=eval")
+    status, err = _run(tmp_path, capsys, topic_dataset, tiny_checkpoint,
+                       "--splits", "train=train,test=eval")
+    log_path = tmp_path / "out" / "logs" / "run.log"
+    assert status == 1
+    assert err == f"tfx-hf run: error: RuntimeError: an executor crashed (full log: {log_path})\n"
+    log = log_path.read_text()
+    assert "Traceback (most recent call last)" in log and "raise self.error" in log
+
+
+@pytest.mark.slow  # a fresh process that imports TensorFlow and TFX
+def test_a_real_run_with_bad_input_prints_one_line(tmp_path, tiny_checkpoint):
+    """`tfx-hf run` as a user starts it: exit status 2, nothing on stdout, one line on stderr,
+    and the log holds the traceback and what TensorFlow's C++ code printed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tfx_hf.pipelines.cli", "run", "--dataset",
+         str(tmp_path / "missing"), "--checkpoint", tiny_checkpoint, "--output",
+         str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"})
+    log_path = tmp_path / "out" / "logs" / "run.log"
+    assert result.returncode == 2 and result.stdout == ""
+    assert re.fullmatch(r"tfx-hf run: error: Dataset path .*missing' does not exist[^\n]*\n",
+                        result.stderr)
+    log = log_path.read_text()
+    assert "Traceback (most recent call last)" in log
+    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWE] ", log, re.M)  # TF's C++
 
 
 def _light_cli(argv):
@@ -133,13 +162,31 @@ def _light_cli(argv):
 @pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["compile", "--help"],
                                   ["demo", "--help"]])
 def test_help_does_not_import_the_training_stack(argv):
-    status, _, heavy, _ = _light_cli(argv)
-    assert status == 0 and heavy == []
+    status, err, heavy, _ = _light_cli(argv)
+    assert status == 0 and heavy == [] and err == ""  # no log lines
 
 
 def test_an_unknown_flag_exits_2_without_importing_the_training_stack():
     status, err, heavy, legacy_keras = _light_cli(["run", "--bogus"])
     assert status == 2 and heavy == []
-    assert "tfx-hf: error: unrecognized arguments: --bogus" in err
+    # argparse's usage and its one error line, nothing else
+    assert err.startswith("usage: tfx-hf") and err.endswith(
+        "tfx-hf: error: unrecognized arguments: --bogus\n")
+    assert all(line.startswith(("usage:", " ", "tfx-hf")) for line in err.splitlines())
     # The program, not the library, makes tf.keras resolve to Keras 2 for what it imports.
     assert legacy_keras == "1"
+
+
+@pytest.mark.slow  # six fresh (light) Python processes
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--bogus"]])
+def test_help_and_argument_errors_answer_within_a_second(argv):
+    """The whole `tfx-hf` process, start to exit; the best of three, as other processes share
+    these CPUs."""
+    def seconds():
+        started = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "tfx_hf.pipelines.cli", *argv],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == (0 if argv == ["--help"] else 2)
+        return time.perf_counter() - started
+
+    assert min(seconds() for _ in range(3)) < 1.0

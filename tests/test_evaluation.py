@@ -4,6 +4,7 @@ blessed with the metrics its own serving predictions give, and a value threshold
 blocks the blessing. (A candidate worse than the blessed baseline is tested where the
 Resolver hands the baseline over: test_pipeline_e2e.py.)"""
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ import trainer_harness
 from tfx_hf.components.evaluation import eval_config
 from tfx_hf.components.evaluation.eval_config import threshold_names, with_class_ids
 from tfx_hf.components.evaluation.metrics import _per_class
+from tfx_hf.components.input_error import InputError
 
 TASKS = ["single_label_classification", "multi_label_classification", "regression"]
 
@@ -134,3 +136,35 @@ def test_value_threshold_blocks_blessing(tmp_path, topic_artifacts, topic_model)
     assert not blessed
     failures = tfma.load_validation_result(uri).metric_validations_per_slice
     assert {f.metric_key.name for s in failures for f in s.failures} == {"macro_f1"}
+
+
+def _with_other_labels(tmp_path, model, label_names):
+    """A copy of `model` whose model_info.json names other classes: the model a run on another
+    dataset would have blessed into the same pipeline."""
+    from tfx.types import standard_artifacts
+
+    from tfx_hf.components.contracts import ModelInfo, serving_model_dir
+
+    other = standard_artifacts.Model()
+    other.uri = str(tmp_path / "other_model")
+    shutil.copytree(model.uri, other.uri)
+    info = ModelInfo.read(serving_model_dir(other.uri))
+    info.label_names = label_names
+    info.write(serving_model_dir(other.uri))
+    return other
+
+
+def test_baseline_with_other_labels_stops_before_evaluating(tmp_path, topic_artifacts,
+                                                              topic_model):
+    examples, _ = topic_artifacts
+    baseline = _with_other_labels(tmp_path, topic_model, ["negative", "positive"])
+    with pytest.raises(InputError) as error:
+        trainer_harness.evaluate(str(tmp_path), examples, topic_model,
+                                 eval_config(thresholds={"accuracy": 0.5},
+                                             baseline_tolerance=0.0), baseline=baseline)
+    message = str(error.value)
+    assert "\n" not in message
+    assert "labels ['sport', 'business', 'tech']" in message
+    assert "labels ['negative', 'positive']" in message and "--allow-label-change" in message
+    evaluated = tmp_path / "evaluation"
+    assert not (evaluated.exists() and os.listdir(evaluated))  # stopped before evaluating

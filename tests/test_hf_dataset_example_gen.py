@@ -2,6 +2,7 @@
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -91,8 +92,8 @@ def test_data_files_jsonl_and_parquet(tmp_path, fmt):
     rows = [(_values(e, "text"), _values(e, "score")) for e in out["train"]]
     assert len(rows) == 3
     assert sorted(r[1][0] for r in rows) == [0.5, 1.5, 2.5]
-    # A null string is a missing value, never the string "None".
-    assert sorted((r[0] or [b"<missing>"])[0] for r in rows) == [b"<missing>", b"a", b"b"]
+    # A null string is an empty string (as a CSV reader reads an empty cell), never "None".
+    assert sorted(r[0][0] for r in rows) == [b"", b"a", b"b"]
 
 
 def test_data_files_mapping_selects_splits(tmp_path):
@@ -368,10 +369,89 @@ class Scripted(datasets.GeneratorBasedBuilder):
     def _generate_examples(self):
         yield 0, {{"text": "from a script"}}
 """)
-    with pytest.raises(Exception, match="trust_remote_code"):
+    with pytest.raises(DatasetInputError, match="trust_remote_code is off.*trust_remote_code=True"):
         _run(tmp_path, str(folder), splits={"train": "train"})
     assert not marker.exists()
     _, out = _run(tmp_path / "trusted", str(folder), splits={"train": "train"},
                   trust_remote_code=True)
     assert [_values(e, "text") for e in out["train"]] == [[b"from a script"]]
     assert marker.exists()
+
+
+# Bad input found in the driver, in one line (issue 15) ---------------------------------------
+
+TEXTS = ["a film", "", None, "the end"]  # an empty and a null text among real ones
+TITLES = [None, "t", "", "u"]
+
+
+def _write_texts(tmp_path, reader):
+    """The same four rows (empty and null texts in two text columns) as `reader` reads them."""
+    rows = datasets.Dataset.from_dict({"text": TEXTS, "title": TITLES, "label": [0, 1, 0, 1]})
+    if reader == "csv":  # empty cells, as spreadsheets write them; the reader makes them null
+        path = tmp_path / "rows.csv"
+        path.write_text('text,title,label\n"a film",,0\n,t,1\n"",,0\n"the end",u,1\n')
+    elif reader == "json":
+        path = tmp_path / "rows.jsonl"
+        rows.to_json(str(path))
+    elif reader == "parquet":
+        path = tmp_path / "rows.parquet"
+        rows.to_parquet(str(path))
+    else:
+        path = tmp_path / "saved"
+        datasets.DatasetDict({"train": rows}).save_to_disk(str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize("reader", ["csv", "json", "parquet", "save_to_disk"])
+def test_null_and_empty_texts_are_empty_texts_for_every_reader(tmp_path, reader):
+    examples, out = _run(tmp_path, _write_texts(tmp_path, reader), splits={"train": "train"},
+                         class_label_columns=["label"])
+    assert examples.get_json_value_custom_property(ROW_COUNTS_PROPERTY) == {"train": 4}
+    rows = sorted(((_values(e, "text"), _values(e, "title")) for e in out["train"]), key=repr)
+    # Every row has both text features, one string each: "" for an empty or a null text.
+    assert rows == sorted((([t.encode()], [u.encode()]) for t, u in
+                           zip(["a film", "", "", "the end"], ["", "t", "", "u"])), key=repr)
+
+
+def test_text_column_of_numbers_is_refused(tmp_path):
+    path = tmp_path / "numbers.csv"
+    path.write_text("text,score,label\nfine,3,pos\nbad,1,neg\n")
+    with pytest.raises(DatasetInputError, match=r"Text column 'score' of dataset .* holds "
+                       r"Value\(dtype='int64'.*not text"):
+        _run(tmp_path, str(path), splits={"train": "train"}, text_columns=["score"],
+             class_label_columns=["label"])
+
+
+def test_single_class_is_refused(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("text,label\ngood,pos\nfine,pos\n")
+    with pytest.raises(DatasetInputError, match=r"'label' .* has 1 class \(\['pos'\]\); a "
+                       "classifier needs at least 2"):
+        _run(tmp_path, str(path), splits={"train": "train"}, class_label_columns=["label"])
+    saved = str(tmp_path / "saved")
+    datasets.Dataset.from_dict({"text": ["a", "b"], "label": [0, 0]}, features=datasets.Features(
+        {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["only"])})
+    ).save_to_disk(saved)
+    with pytest.raises(DatasetInputError, match=r"has 1 class \(\['only'\]\)"):
+        _run(tmp_path / "s", saved, class_label_columns=["label"], streaming=True)
+
+
+def test_jsonl_column_of_mixed_types_names_file_column_and_line(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"text": "fine", "label": 0}\n{"text": ["a", "list"], "label": 1}\n'
+                    '{"text": "again a string", "label": 0}\n')
+    with pytest.raises(DatasetInputError) as error:
+        _run(tmp_path, str(path), splits={"train": "train"})
+    message = str(error.value)
+    assert "\n" not in message
+    assert f"column 'text' changed from string to array in row 1 (file {path}, line 2)" in \
+        message, message
+
+
+def test_save_to_disk_folder_with_a_missing_arrow_file_is_named(tmp_path, topic_dataset):
+    folder = tmp_path / "copy"
+    shutil.copytree(topic_dataset, folder)
+    (arrow,) = glob.glob(str(folder / "test" / "*.arrow"))
+    os.remove(arrow)
+    with pytest.raises(DatasetInputError, match=f"is incomplete: {arrow} is missing"):
+        _run(tmp_path, str(folder), splits={"train": "train", "test": "eval"})

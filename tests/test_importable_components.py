@@ -74,12 +74,23 @@ def _csv_transform(tmp_path, checkpoint):
     return config, [example_gen, statistics_gen, schema_gen, transform]
 
 
-@pytest.mark.slow
-def test_our_transform_config_after_csv_example_gen(tmp_path, tiny_checkpoint):
-    _, components = _csv_transform(tmp_path, tiny_checkpoint)
-    metadata_path = _run(tmp_path, components)
+@pytest.fixture(scope="module")
+def csv_pipeline(tmp_path_factory, tiny_checkpoint):
+    """CsvExampleGen, StatisticsGen, SchemaGen and the standard Transform with our
+    preprocessing_fn and TaskConfig, then HFTrainer: one LocalDagRunner run."""
+    tmp_path = tmp_path_factory.mktemp("csv_pipeline")
+    config, components = _csv_transform(tmp_path, tiny_checkpoint)
+    example_gen, _, schema_gen, transform = components
+    # CsvExampleGen records no label names: the TaskConfig carries them.
+    trainer = HFTrainer(examples=example_gen.outputs["examples"],
+                        transform_graph=transform.outputs["transform_graph"],
+                        schema=schema_gen.outputs["schema"], config=config,
+                        train_steps=2, eval_steps=1)
+    return _run(tmp_path, components + [trainer])
 
-    (graph_uri,) = _artifact_uris(metadata_path, "TransformGraph")
+
+def test_our_transform_config_after_csv_example_gen(csv_pipeline):
+    (graph_uri,) = _artifact_uris(csv_pipeline, "TransformGraph")
     import tensorflow_transform as tft
     output = tft.TFTransformOutput(graph_uri)
     layer = output.transform_features_layer()
@@ -89,18 +100,8 @@ def test_our_transform_config_after_csv_example_gen(tmp_path, tiny_checkpoint):
     assert int(features["label_id"][0]) == 0
 
 
-@pytest.mark.slow
-def test_hf_trainer_after_a_standard_transform(tmp_path, tiny_checkpoint):
-    config, components = _csv_transform(tmp_path, tiny_checkpoint)
-    example_gen, _, schema_gen, transform = components
-    # CsvExampleGen records no label names: the TaskConfig carries them.
-    trainer = HFTrainer(examples=example_gen.outputs["examples"],
-                        transform_graph=transform.outputs["transform_graph"],
-                        schema=schema_gen.outputs["schema"], config=config,
-                        train_steps=2, eval_steps=1)
-    metadata_path = _run(tmp_path, components + [trainer])
-
-    (model_uri,) = _artifact_uris(metadata_path, "Model")
+def test_hf_trainer_after_a_standard_transform(csv_pipeline):
+    (model_uri,) = _artifact_uris(csv_pipeline, "Model")
     import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
     model = tf.saved_model.load(os.path.join(model_uri, "Format-Serving"))
     out = model.signatures["serving_default"](text=tf.constant(["The striker scored a goal."]))

@@ -28,16 +28,6 @@ print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}, default=lambda
 """
 
 
-@pytest.fixture(scope="module")
-def pipeline_run(tmp_path_factory, tiny_checkpoint, topic_dataset):
-    output = str(tmp_path_factory.mktemp("run"))
-    summary = local_runner.run_text_classification(
-        output, dataset=topic_dataset, checkpoint=tiny_checkpoint,
-        splits={"train": "train", "test": "eval"}, train_steps=60, batch_size=8,
-        max_length=32, learning_rate=3e-3, min_accuracy=0.0)
-    return output, summary
-
-
 def _eval_split(output, label_feature="label"):
     """The first run's eval split, as its HFDatasetExampleGen wrote it."""
     runs = glob.glob(os.path.join(output, "pipeline_root", "HFDatasetExampleGen", "examples",
@@ -188,3 +178,11 @@ def test_worse_second_run_is_not_blessed_against_the_blessed_baseline(
     (failure,) = [f for s in failures for f in s.failures]
     assert failure.metric_key.name == "sparse_categorical_accuracy"
     assert failure.metric_key.is_diff  # failed on the change against the baseline
+
+
+def test_report_of_the_worse_run_says_why_it_was_not_blessed(pipeline_run, worse_run_by_beam):
+    from tfx_hf.pipelines.report import write_report
+
+    with open(write_report(pipeline_run[0]), encoding="utf-8") as f:  # the newest run
+        page = f.read()
+    assert "Not blessed" in page and "must be no worse than the baseline" in page

@@ -71,7 +71,7 @@ def fake_run(monkeypatch):
 
     def run_text_classification(output_dir, **kwargs):
         calls.update(kwargs, output_dir=output_dir)
-        return {"accuracy": 1.0, "blessed": True, "pushed_model": None, "model": None}
+        return {"accuracy": 1.0, "blessed": True, "pushed_model": "/serving/1", "model": None}
 
     monkeypatch.setattr(local_runner, "run_text_classification", run_text_classification)
     return calls

@@ -153,3 +153,43 @@ def test_push_destination_takes_the_newest_version(exported_model, tmp_path, cap
     assert status == 0, err
     assert report["model_dir"] == str(base / "1700000000")
     assert len(report["samples"]) == 1
+
+
+# A push destination whose newest versions are incomplete ------------------------------------
+
+def _destination_with_incomplete_versions(base, complete_model):
+    """Version 100 complete; 200 empty and 300 a copy that stopped before its variables."""
+    shutil.copytree(complete_model, base / "100")
+    (base / "200").mkdir()
+    (base / "300").mkdir()
+    shutil.copy(os.path.join(complete_model, "saved_model.pb"), base / "300")
+    return base
+
+
+def test_incomplete_versions_are_skipped_with_a_warning(tmp_path, caplog):
+    from tfx_hf.components.contracts import latest_version
+    from tfx_hf.components.input_error import InputError
+
+    model = _save(_TextLength(), tmp_path / "m", "tensorflow-text==2.16.1\n")
+    base = _destination_with_incomplete_versions(tmp_path / "base", model)
+    with caplog.at_level("WARNING"):
+        assert latest_version(str(base)) == str(base / "100")
+    warning = " ".join(r.getMessage() for r in caplog.records)
+    assert str(base / "200") in warning and str(base / "300") in warning
+    shutil.rmtree(base / "100")
+    with pytest.raises(InputError) as error:
+        latest_version(str(base))
+    assert "\n" not in str(error.value)
+    assert "has no complete SavedModel version: 300, 200" in str(error.value)
+
+
+@pytest.mark.slow
+def test_predict_and_serve_check_use_the_newest_complete_version(exported_model, tmp_path):
+    from tfx_hf.components.export.predict import predict
+
+    base = _destination_with_incomplete_versions(tmp_path / "base", exported_model)
+    (answer,) = predict(str(base), ["the striker scored a goal"])
+    assert answer["label"] in ("sport", "business", "tech")
+    report = serve_check.check(str(base), [b"the striker scored a goal"])
+    assert report["ok"], report["errors"]
+    assert report["model_dir"] == str(base / "100")

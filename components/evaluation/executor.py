@@ -12,6 +12,7 @@ from tfx.utils import io_utils
 
 from tfx_hf.components.contracts import ModelInfo, serving_model_dir
 from tfx_hf.components.evaluation.eval_config import with_class_ids
+from tfx_hf.components.input_error import InputError
 
 BLESSED_KEY = "blessed"  # TFX Evaluator's blessing property and file
 BLESSED_FILE = "BLESSED"
@@ -23,6 +24,21 @@ def model_label_names(model_uri: str) -> Optional[list]:
     models, whose eval_config must name its classes itself (`num_classes`)."""
     info = ModelInfo.read(serving_model_dir(model_uri))
     return None if info is None else list(info.label_names or [])
+
+
+def check_comparable(model_uri: str, baseline_uri: str) -> None:
+    """A candidate is only compared with a baseline that answers the same question: the same
+    task and label names. Another dataset written to the same output would otherwise be judged
+    against the old model's metrics on data it was never trained for."""
+    candidate = ModelInfo.read(serving_model_dir(model_uri))
+    baseline = ModelInfo.read(serving_model_dir(baseline_uri))
+    if candidate is None or baseline is None or candidate.same_outputs(baseline):
+        return
+    raise InputError(
+        f"The new model ({candidate.describe_outputs()}) cannot be compared with the latest "
+        f"blessed model {baseline_uri} ({baseline.describe_outputs()}): give this dataset its "
+        "own output (--output) and push destination, or pass --allow-label-change (config: "
+        "allow_label_change) to judge it without the old model and replace it.")
 
 
 def _has_value_threshold(config: tfma.EvalConfig) -> bool:
@@ -37,6 +53,8 @@ class Executor(evaluator_executor.Executor):
 
     - `eval_config` binarizations left without class ids (see `eval_config(num_classes=None)`)
       get every class of the candidate model;
+    - a baseline of another task or other label names stops the run before evaluating
+      (`check_comparable`);
     - the first model (no blessed baseline yet) of a config whose only thresholds compare with
       the baseline is blessed as TFMA's rubber stamp intends: TFX drops the change thresholds
       and, left with none, would write no blessing at all, so nothing could ever be pushed.
@@ -47,6 +65,9 @@ class Executor(evaluator_executor.Executor):
         if not (exec_properties.get(key) and input_dict.get(standard_component_specs.MODEL_KEY)):
             return super().Do(input_dict, output_dict, exec_properties)
         model = artifact_utils.get_single_instance(input_dict[standard_component_specs.MODEL_KEY])
+        if input_dict.get(standard_component_specs.BASELINE_MODEL_KEY):
+            check_comparable(model.uri, artifact_utils.get_single_instance(
+                input_dict[standard_component_specs.BASELINE_MODEL_KEY]).uri)
         config = json_format.Parse(exec_properties[key], tfma.EvalConfig())
         label_names = model_label_names(model.uri)
         if label_names is not None:

@@ -1,11 +1,10 @@
 """predict: answers of an exported (or pushed) serving model, shown as its task shows them."""
-import os
 from typing import Any, Dict, List
 
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the ops of the model's tokenizer)
 
-from tfx_hf.components.contracts import SERVING_DEFAULT_SIGNATURE, ModelInfo
+from tfx_hf.components.contracts import SERVING_DEFAULT_SIGNATURE, ModelInfo, latest_version
 from tfx_hf.components.input_error import InputError
 from tfx_hf.components.task import get_task
 
@@ -13,9 +12,9 @@ from tfx_hf.components.task import get_task
 def predict(model_dir: str, texts: List[str]) -> List[Dict[str, Any]]:
     """One prediction per text from the SavedModel in `model_dir`, with `text` and `summary`,
     a one-line description: the label and its probability (single-label), the labels scoring
-    over 0.5 (multi-label) or the value (regression). Pair models get each text twice."""
-    if not os.path.isfile(os.path.join(model_dir, "saved_model.pb")):
-        raise InputError(f"{model_dir!r} is not a SavedModel folder (no saved_model.pb).")
+    over 0.5 (multi-label) or the value (regression). Pair models get each text twice.
+    `model_dir` may be a push destination: its newest complete version answers."""
+    model_dir = latest_version(model_dir)
     info = ModelInfo.read(model_dir)
     if info is None:
         raise InputError(f"{ModelInfo.path(model_dir)} is missing: export the model with "

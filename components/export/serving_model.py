@@ -34,13 +34,24 @@ def model_inputs(transformed: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
     return {k: tf.cast(v, tf.int32) for k, v in transformed.items() if k in MODEL_INPUT_NAMES}
 
 
+class _Untracked:
+    """Holds an object without making it a dependency of a tf.Module."""
+
+    def __init__(self, value):
+        self.value = value
+
+
 class _ServingModule(tf.Module):
 
     def __init__(self, model, tf_transform_output: tft.TFTransformOutput,
                  text_features: Sequence[str], label_feature: str, label_names: List[str],
                  task: Task):
         super().__init__()
-        self.model = model
+        # The model is called, not tracked: tracking a Keras model makes tf.saved_model.save
+        # trace every layer's call for Keras reloading (most of the export's time), which
+        # serving never uses. Its variables are tracked instead, so the SavedModel holds them.
+        self._model = _Untracked(model)
+        self.model_variables = list(model.variables)
         self._task = task
         self.tft_layer = tf_transform_output.transform_features_layer()
         self._label_names = tf.constant(label_names or [""], tf.string)
@@ -55,7 +66,8 @@ class _ServingModule(tf.Module):
 
     def _predict(self, raw_features: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
         transformed = self.tft_layer(raw_features)
-        logits = tf.cast(self.model(model_inputs(transformed), training=False).logits, tf.float32)
+        outputs = self._model.value(model_inputs(transformed), training=False)
+        logits = tf.cast(outputs.logits, tf.float32)
         return self._task.serving_outputs(logits, self._label_names)
 
     def _parse(self, serialized: tf.Tensor) -> Dict[str, tf.Tensor]:

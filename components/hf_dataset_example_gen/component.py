@@ -19,6 +19,7 @@ DATA_FILES_KEY = "data_files"
 COLUMNS_KEY = "columns"
 RENAME_COLUMNS_KEY = "rename_columns"
 CLASS_LABEL_COLUMNS_KEY = "class_label_columns"
+TEXT_COLUMNS_KEY = "text_columns"
 TRUST_REMOTE_CODE_KEY = "trust_remote_code"
 STREAMING_KEY = "streaming"
 INVALID_UTF8_KEY = "invalid_utf8"
@@ -34,6 +35,7 @@ class HFDatasetExampleGenSpec(component_spec.ComponentSpec):
         COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
         RENAME_COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
         CLASS_LABEL_COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
+        TEXT_COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
         TRUST_REMOTE_CODE_KEY: component_spec.ExecutionParameter(type=int, optional=True),
         STREAMING_KEY: component_spec.ExecutionParameter(type=int, optional=True),
         INVALID_UTF8_KEY: component_spec.ExecutionParameter(type=str, optional=True),
@@ -58,8 +60,10 @@ class HFDatasetExampleGen(base_beam_component.BaseBeamComponent):
     hash-partitioned by `output_config` (default train:eval = 2:1), as in standard ExampleGen.
 
     Every 🤗 feature type maps to tf.Example features as `arrow_to_examples` documents (lists
-    flattened, dicts as `a.b`, nulls as missing). `output_data_format=FORMAT_PARQUET` writes the
-    same columns as Parquet instead.
+    flattened, dicts as `a.b`, nulls as missing), except that a null string is an empty string
+    (`""`), as a CSV reader cannot tell them apart: every reader gives the same Examples, and a
+    text feature is present in every row. `text_columns` (names after renaming) must hold
+    strings. `output_data_format=FORMAT_PARQUET` writes the same columns as Parquet instead.
 
     `streaming=True` reads the dataset as an IterableDataset, shard by shard, with memory that
     does not grow with its size (label columns must then be ClassLabels already).
@@ -69,7 +73,8 @@ class HFDatasetExampleGen(base_beam_component.BaseBeamComponent):
 
     The Examples artifact records `label_names` (JSON: column → class names, for `ClassLabel`
     columns and the columns listed in `class_label_columns`: strings are written as int64 ids
-    of their sorted names, integers are kept and named "0".."max") and `row_counts` (JSON: TFX
+    of their sorted names, integers are kept and named "0".."max"; each of these needs 2
+    classes at least) and `row_counts` (JSON: TFX
     split → rows written, equal to rows read). A Hub token is read from HF_TOKEN by `datasets`;
     never pass one as a parameter (exec properties are stored in MLMD in clear).
     """
@@ -91,6 +96,7 @@ class HFDatasetExampleGen(base_beam_component.BaseBeamComponent):
         columns: Optional[List[str]] = None,
         rename_columns: Optional[Dict[str, str]] = None,
         class_label_columns: Optional[List[str]] = None,
+        text_columns: Optional[List[str]] = None,
         trust_remote_code: bool = False,
         streaming: bool = False,
         invalid_utf8: str = "error",
@@ -117,6 +123,7 @@ class HFDatasetExampleGen(base_beam_component.BaseBeamComponent):
             columns=_json_or_none(columns),
             rename_columns=_json_or_none(rename_columns),
             class_label_columns=_json_or_none(class_label_columns),
+            text_columns=_json_or_none(text_columns),
             trust_remote_code=int(bool(trust_remote_code)),
             streaming=int(bool(streaming)),
             invalid_utf8=invalid_utf8,

@@ -8,6 +8,7 @@ import functools
 import json
 import math
 import os
+import re
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from tfx_hf.components.hub_paths import is_local_path
@@ -133,7 +134,7 @@ def load_split(source_json: str, split: str):
                                 f"{INVALID_UTF8_MODES}.")
     path = os.path.expanduser(source.path)
     if os.path.isdir(path) and is_save_to_disk_folder(path):
-        dataset = _split_of_saved(datasets.load_from_disk(path), split, source.path)
+        dataset = _split_of_saved(_load_from_disk(path, source.path), split, source.path)
         # Streaming a saved dataset reads its memory-mapped Arrow files shard by shard. A slice
         # is contiguous (see _split_of_saved), so its shards are contiguous reads too.
         if not source.streaming:
@@ -157,15 +158,98 @@ def load_split(source_json: str, split: str):
     except ValueError as e:
         if "Unknown split" in str(e) or "Bad split" in str(e):
             raise DatasetInputError(f"Dataset {source.path!r} has no split {split!r}: {e}") from e
+        if "trust_remote_code" in str(e) and not source.trust_remote_code:
+            raise DatasetInputError(
+                f"Dataset {source.path!r} is loaded by its own Python script, and "
+                "trust_remote_code is off, so it was not run. Read the script; if you trust "
+                "it, opt in with HFDatasetExampleGen(trust_remote_code=True).") from e
         raise
-    except Exception as e:  # `datasets` hides decode errors behind a generic message
+    except Exception as e:  # `datasets` hides decode and type errors behind a generic message
         bad = next(invalid_utf8_lines(source), None)
         if bad:
             raise DatasetInputError(
                 f"Dataset {source.path!r} is not valid UTF-8 at {bad[0]}, line {bad[1]}: "
                 f"{bad[2]}. Re-encode the file as UTF-8, or set invalid_utf8='replace' to "
                 "read bad bytes as U+FFFD.") from e
+        type_change = _type_change(e)
+        if type_change:
+            raise DatasetInputError(
+                f"Dataset {source.path!r}: {_where_type_changes(source, *type_change)}. Give "
+                "every row of a column the same type (e.g. always a list, or always a "
+                "string).") from e
         raise
+
+
+# pyarrow's JSON reader: "JSON parse error: Column(/text) changed from array to string in row 1"
+_TYPE_CHANGE = re.compile(r"Column\((/[^)]*)\) changed from (\w+) to (\w+) in row (\d+)")
+
+
+def _type_change(error: BaseException) -> Optional[Tuple[str, str, str, int]]:
+    """(column, old type, new type, row in the block read) of the pyarrow error behind a
+    `DatasetGenerationError`, when a column changes type from one row to another."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        match = _TYPE_CHANGE.search(str(error))
+        if match:
+            column = match.group(1).lstrip("/").replace("/", ".")
+            return column, match.group(2), match.group(3), int(match.group(4))
+        error = error.__cause__ or error.__context__
+    return None
+
+
+_JSON_TYPES = ((bool, "boolean"), (int, "number"), (float, "number"), (str, "string"),
+               (list, "array"), (dict, "object"))
+
+
+def _json_type(value) -> Optional[str]:
+    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), None)
+
+
+def _where_type_changes(source: DatasetSource, column: str, old: str, new: str,
+                        row: int) -> str:
+    """The type change, with the file and line where it happens when a local JSON Lines file
+    shows it (pyarrow counts rows within the block it read, not in the file)."""
+    message = f"column {column!r} changed from {old} to {new} in row {row}"
+    for path in _local_files(source):
+        if _builder_of_file(path) != "json":
+            continue
+        line = _first_line_of_type(path, column.split("."), new, old)
+        if line:
+            return f"{message} (file {path}, line {line})"
+    return message
+
+
+def _first_line_of_type(path: str, keys: List[str], new: str, old: str) -> Optional[int]:
+    """The first line of a JSON Lines file where `keys` holds a `new` value after lines that
+    held `old` ones."""
+    seen_old = False
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, start=1):
+            try:
+                value = json.loads(line)
+                for key in keys:
+                    value = value[key]
+            except (ValueError, KeyError, TypeError):
+                continue
+            kind = _json_type(value)
+            seen_old = seen_old or kind == old
+            if seen_old and kind == new:
+                return number
+    return None
+
+
+def _load_from_disk(path: str, where: str):
+    """`datasets.load_from_disk`, with a file missing from the folder named."""
+    import datasets
+
+    try:
+        return datasets.load_from_disk(path)
+    except FileNotFoundError as e:
+        missing = e.filename or str(e)
+        raise DatasetInputError(
+            f"Dataset folder {where!r} is incomplete: {missing} is missing. Copy the whole "
+            "folder that save_to_disk wrote, or save the dataset again.") from e
 
 
 def _split_of_saved(loaded, split: str, where: str):

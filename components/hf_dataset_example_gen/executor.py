@@ -95,6 +95,19 @@ def encode_class_labels(table: pa.Table, labels_to_encode: Dict[str, List[str]])
     return table
 
 
+def empty_null_strings(table: pa.Table) -> pa.Table:
+    """Null strings as "": a CSV reader reads an empty cell as null, a JSON or Parquet one keeps
+    "" as "", and the same rows must give the same Examples. A missing text would leave the
+    feature absent from some rows, and SchemaGen would give it no fixed shape, which the
+    transform graph and the serving signature need."""
+    for index, field in enumerate(table.schema):
+        if (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)) and \
+                table.column(index).null_count:
+            filled = pc.fill_null(table.column(index), pa.scalar("", field.type))
+            table = table.set_column(index, field.name, filled)
+    return table
+
+
 def _bucket_of(serialized: bytes, output: OutputPlan) -> int:
     """The output split of one row, keyed as standard ExampleGen keys it: the deterministic
     serialization of the tf.Example (tfx_bsl's byte order is not stable across processes) or
@@ -179,7 +192,7 @@ class _EncodeAndWriteShard(beam.DoFn):
         try:
             for table in _tables(plan, shard):
                 rows_read.inc(table.num_rows)
-                table = encode_class_labels(table, plan.labels_to_encode)
+                table = empty_null_strings(encode_class_labels(table, plan.labels_to_encode))
                 for batch in table.to_batches():
                     examples = arrow_to_examples.to_example_batch(batch, plan.features)
                     serialized = example_coder.RecordBatchToExamples(examples)
@@ -244,8 +257,8 @@ def _class_label_names(datasets_by_split: Dict[str, Any], label_columns: List[st
                 "(`dataset.cast_column(column, ClassLabel(names=[...]))`) or stream=False.")
         values = _label_values(datasets_by_split, column, where)
         if isinstance(feature, datasets.ClassLabel):
-            continue
-        if is_string:
+            pass
+        elif is_string:
             to_encode[column] = names[column] = sorted(values)
         elif min(values) < 0:
             raise DatasetInputError(
@@ -253,7 +266,35 @@ def _class_label_names(datasets_by_split: Dict[str, Any], label_columns: List[st
                 "must be 0..N-1.")
         else:
             names[column] = [str(i) for i in range(max(values) + 1)]
+    for column in label_columns:
+        check_several_classes(column, names.get(column, []), where)
     return names, to_encode
+
+
+def check_several_classes(column: str, names: List[str], where: str) -> None:
+    """A classifier needs two classes at least; with one, every metric is trivial and TFMA
+    fails after training."""
+    if len(names) < 2:
+        raise DatasetInputError(
+            f"Class label column {column!r} of dataset {where!r} has {len(names)} class "
+            f"({names}); a classifier needs at least 2: check the label column and the "
+            "splits, or use task=regression for a numeric target.")
+
+
+def check_text_columns(datasets_by_split: Dict[str, Any], text_columns: List[str],
+                       where: str) -> None:
+    """Each text column must hold strings (a column of numbers cannot be tokenized)."""
+    for split, dataset in datasets_by_split.items():
+        for column in text_columns:
+            feature = dataset.features.get(column)
+            if feature is None:
+                raise DatasetInputError(
+                    f"Text column {column!r} is not in split {split!r} of dataset {where!r}; "
+                    f"its columns are: {', '.join(dataset.column_names)}.")
+            if getattr(feature, "dtype", None) not in ("string", "large_string"):
+                raise DatasetInputError(
+                    f"Text column {column!r} of dataset {where!r} holds {feature}, not text: "
+                    "name the column that holds the texts (text_feature, --text-column).")
 
 
 def _class_label_feature_names(features) -> Dict[str, List[str]]:
@@ -304,6 +345,7 @@ class _Request:
     columns: Optional[List[str]]
     rename_columns: Optional[Dict[str, str]]
     class_label_columns: List[str]
+    text_columns: List[str]
 
     @property
     def parquet(self) -> bool:
@@ -342,7 +384,8 @@ def _parse_request(exec_properties: Dict[str, Any]) -> _Request:
         input_config, output_config, payload_format, source,
         columns=_json_property(exec_properties, "columns"),
         rename_columns=_json_property(exec_properties, "rename_columns"),
-        class_label_columns=_json_property(exec_properties, "class_label_columns") or [])
+        class_label_columns=_json_property(exec_properties, "class_label_columns") or [],
+        text_columns=_json_property(exec_properties, "text_columns") or [])
 
 
 def _open_splits(request: _Request) -> Dict[str, Any]:
@@ -383,8 +426,8 @@ def _plan_output(request: _Request, plan: SplitPlan, dataset, split_names: List[
                  examples) -> OutputPlan:
     """Where the rows of one input split go. Converting its first rows here fails in the
     driver, before any Beam work, on a type with no tf.Example form."""
-    sample = arrow_to_examples.to_example_batch(encode_class_labels(
-        _first_rows(dataset, plan.streaming, plan.split), plan.labels_to_encode)
+    sample = arrow_to_examples.to_example_batch(empty_null_strings(encode_class_labels(
+        _first_rows(dataset, plan.streaming, plan.split), plan.labels_to_encode))
         .combine_chunks().to_batches()[0], plan.features)
     splits = request.output_config.split_config
     return OutputPlan(
@@ -419,6 +462,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         self._log_startup(input_dict, output_dict, exec_properties)
         request = _parse_request(exec_properties)
         datasets_by_split = _open_splits(request)
+        check_text_columns(datasets_by_split, request.text_columns, request.source.path)
         label_names, to_encode = _class_label_names(
             datasets_by_split, request.class_label_columns, request.source.path,
             request.source.streaming)

@@ -7,7 +7,12 @@ incomplete SavedModel. Here, on a local or mounted filesystem, the model is copi
 into place in one atomic step. On object stores (gs://, s3://), which have no atomic folder
 rename, TFX's own order applies: saved_model.pb, which TF Serving needs to load, is written
 last.
+
+Before any write, the model's task and label names (contracts.ModelInfo) are compared with
+those of the newest complete version at the destination: a model that answers another question
+is refused unless `custom_config["allow_label_change"]` is true.
 """
+import json
 import os
 import shutil
 import time
@@ -18,19 +23,54 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
+from tfx_hf.components import contracts
+from tfx_hf.components.input_error import InputError
+
 STAGING_SUFFIX = ".incomplete"
+ALLOW_LABEL_CHANGE_KEY = "allow_label_change"  # in the Pusher's custom_config
 
 
-def _local_base_directory(exec_properties) -> str:
-    """The filesystem base directory when it is local, else ""."""
+def _base_directory(exec_properties) -> str:
+    """The filesystem base directory (local or not), else ""."""
     destination = pusher_pb2.PushDestination()
     proto_utils.json_to_proto(
         exec_properties.get(standard_component_specs.PUSH_DESTINATION_KEY) or "{}",
         destination)
     if destination.WhichOneof("destination") != "filesystem":
         return ""
-    base = destination.filesystem.base_directory
+    return destination.filesystem.base_directory
+
+
+def _local_base_directory(exec_properties) -> str:
+    """The filesystem base directory when it is local, else ""."""
+    base = _base_directory(exec_properties)
     return "" if "://" in base else base
+
+
+def _allows_label_change(exec_properties) -> bool:
+    custom_config = json.loads(
+        exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY) or "null") or {}
+    return bool(custom_config.get(ALLOW_LABEL_CHANGE_KEY))
+
+
+def check_same_outputs(model_path: str, base_directory: str, allow_label_change: bool) -> None:
+    """Refuses a model whose task or label names differ from those of the newest complete
+    version at `base_directory` (models without model_info.json are not compared)."""
+    newest = contracts.newest_complete_version(base_directory) if base_directory else None
+    if newest is None:
+        return
+    candidate, current = contracts.ModelInfo.read(model_path), contracts.ModelInfo.read(newest)
+    if candidate is None or current is None or candidate.same_outputs(current):
+        return
+    if allow_label_change:
+        logging.warning("Replacing %s (%s) by a model of %s, as allow_label_change asks.",
+                        newest, current.describe_outputs(), candidate.describe_outputs())
+        return
+    raise InputError(
+        f"Not pushing: the model ({candidate.describe_outputs()}) would replace {newest} "
+        f"({current.describe_outputs()}), and clients would read its label ids as the old "
+        "classes. Push to another destination, or pass --allow-label-change (config: "
+        "allow_label_change) to replace it.")
 
 
 def push_atomically(model_path: str, base_directory: str, version: str) -> str:
@@ -48,9 +88,13 @@ def push_atomically(model_path: str, base_directory: str, version: str) -> str:
 
 
 class Executor(pusher_executor.Executor):
-    """The standard Pusher executor, with atomic pushes to local model base paths."""
+    """The standard Pusher executor, with atomic pushes to local model base paths and no push
+    over a model with other labels (unless allowed)."""
 
     def Do(self, input_dict, output_dict, exec_properties):
+        if self.CheckBlessing(input_dict):
+            check_same_outputs(self.GetModelPath(input_dict), _base_directory(exec_properties),
+                               _allows_label_change(exec_properties))
         base_directory = _local_base_directory(exec_properties)
         if not base_directory:
             return super().Do(input_dict, output_dict, exec_properties)

@@ -58,11 +58,26 @@ class TaskConfig:
     label_names: Optional[List[str]] = None
 
     def __post_init__(self):
-        get_task(self.task)  # an unknown task fails here, naming the registered ones
+        task = get_task(self.task)  # an unknown task fails here, naming the registered ones
         for name, value, allowed in (("padding", self.padding, PADDINGS),
                                      ("precision", self.precision, PRECISIONS)):
             if value not in allowed:
                 raise InputError(f"{name}={value!r}: use one of {allowed}.")
+        for name in ("max_length", "batch_size", "num_buckets", "epochs", "backup_every_steps"):
+            check_int(name, getattr(self, name), minimum=1)
+        if self.early_stopping_patience is not None:
+            check_int("early_stopping_patience", self.early_stopping_patience, minimum=1)
+        check_number("learning_rate", self.learning_rate, minimum=0)
+        check_number("warmup_ratio", self.warmup_ratio, minimum=0, maximum=1)
+        check_number("weight_decay", self.weight_decay, minimum=0)
+        for name in ("text_feature", "label_feature") + (
+                ("text_pair_feature",) if self.text_pair_feature is not None else ()):
+            check_column_name(name, getattr(self, name))
+        if self.label_feature in self.text_features:
+            raise InputError(f"label_feature={self.label_feature!r} is also a text feature: "
+                             "name the label column and the text column(s) apart.")
+        if self.label_names is not None and task.encodes_class_labels:
+            check_label_names(self.label_names)
 
     @property
     def text_features(self) -> List[str]:
@@ -81,3 +96,43 @@ class TaskConfig:
         if unknown:
             raise InputError(f"Unknown custom_config keys {unknown}; known: {sorted(known)}.")
         return cls(**custom_config)
+
+
+def check_int(name: str, value: Any, minimum: int, maximum: Optional[int] = None,
+              why: str = "") -> None:
+    """An integer setting within [minimum, maximum]; the error names the setting and the
+    range (and `why`, the reason for the range)."""
+    allowed = f"an integer from {minimum}" + (f" to {maximum}" if maximum is not None else
+                                              " up") + (f" ({why})" if why else "")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name}={value!r}: must be {allowed}.")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise InputError(f"{name}={value}: must be {allowed}.")
+
+
+def check_number(name: str, value: Any, minimum: float, maximum: Optional[float] = None) -> None:
+    allowed = f"a number from {minimum}" + (f" to {maximum}" if maximum is not None else " up")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise InputError(f"{name}={value!r}: must be {allowed}.")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise InputError(f"{name}={value}: must be {allowed}.")
+
+
+def check_column_name(name: str, value: Any) -> None:
+    """A column name is a non-empty string (a YAML number such as `text_feature: 1` is not: a
+    column is named, not numbered)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{name}={value!r}: must be the name of a dataset column (a "
+                         "non-empty string), e.g. 'text'.")
+
+
+def check_label_names(label_names: Any) -> None:
+    """Class names of a classifier: 2 at least, all different."""
+    if not isinstance(label_names, (list, tuple)) or \
+            not all(isinstance(n, str) for n in label_names):
+        raise InputError(f"label_names={label_names!r}: must be a list of class names.")
+    if len(label_names) < 2:
+        raise InputError(f"label_names={list(label_names)}: a classifier needs at least 2 "
+                         "classes.")
+    if len(set(label_names)) != len(label_names):
+        raise InputError(f"label_names={list(label_names)}: class names must be different.")

@@ -20,7 +20,7 @@ from tfx_hf.components.contracts import LABEL_ID_FEATURE, hf_format_dir
 from tfx_hf.components.export.serving_model import export_serving_model, model_inputs
 from tfx_hf.components.task import Task, TaskConfig, get_task
 from tfx_hf.components.tokenization.tokenizer_files import TOKENIZER_FILES, tokenizer_folder
-from tfx_hf.components.trainer import bucketing, distribution
+from tfx_hf.components.trainer import bucketing, distribution, progress
 from tfx_hf.components.trainer.checkpoint import load_model
 
 LENGTH_SAMPLE_BATCHES = 64  # batches read to choose bucket lengths
@@ -82,6 +82,7 @@ def _training_batches(rows: tf.data.Dataset, sample_rows: tf.data.Dataset,
                  "max_length %d): at most %d compiled training shapes.", len(bucket_lengths),
                  bucket_lengths, int(np.median(lengths)), config.max_length,
                  len(bucket_lengths))
+    progress.report_bucket_lengths(bucket_lengths)
     return bucketing.bucketed_batches(rows, bucket_lengths, config.batch_size,
                                       pad_id).prefetch(tf.data.AUTOTUNE)
 
@@ -166,6 +167,7 @@ def _callbacks(config: TaskConfig, fn_args: FnArgs) -> list:
         tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir),
         ProgressLogger(max(1, fn_args.train_steps // 20), config.batch_size,
                        fn_args.train_steps),
+        progress.TrainingProgress(fn_args.train_steps, config.batch_size),
     ]
     if config.early_stopping_patience is not None:
         callbacks.append(tf.keras.callbacks.EarlyStopping(

@@ -1,4 +1,4 @@
-"""The `tfx-hf` command: demo, run, predict, serve-check, compile, submit.
+"""The `tfx-hf` command: demo, run, predict, serve-check, compile, submit, report.
 
 One module per command, each with `add_parser(commands)` and `execute(args)`; `flags` holds
 the flags several commands share, `precedence` how a config file, `--set` and flags combine,
@@ -14,7 +14,7 @@ from tfx_hf.components.input_error import InputError
 from tfx_hf.pipelines.cli import printing
 
 # The command modules, in the order `tfx-hf --help` lists them.
-COMMANDS = ("demo", "run", "predict", "serve_check", "compile", "submit")
+COMMANDS = ("demo", "run", "predict", "serve_check", "compile", "submit", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,9 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Runs one command and returns the exit status: 0, the command's own (serve-check: 1 when
-    the model fails the check), or 2 for wrong input, reported in one line. Any other
-    exception is a fault and propagates with its traceback."""
+    """Runs one command and returns the exit status: 0, the command's own, or 2 for wrong
+    input, reported in one line. `run` and `demo` return 0 (blessed and pushed), 1 (failed),
+    2 (bad input) or 3 (not blessed; cli/session.py); serve-check 1 when the model fails the
+    check. In other commands any other exception is a fault and propagates with its
+    traceback."""
     # 🤗 TF models are Keras 2 models: tf.keras must resolve to tf-keras, which TensorFlow
     # decides when it is first imported (in a command, after this).
     os.environ["TF_USE_LEGACY_KERAS"] = "1"

@@ -2,7 +2,8 @@
 import argparse
 import os
 
-from tfx_hf.pipelines.cli import flags, precedence, printing
+from tfx_hf.pipelines import run_output
+from tfx_hf.pipelines.cli import flags, precedence, printing, session
 
 DEFAULT_OUTPUT = "demo_output"
 PIPELINE_NAME = "tfx-hf-demo"
@@ -23,21 +24,28 @@ def add_parser(commands) -> None:
     flags.add_training_flags(parser)
     parser.set_defaults(**DEMO_SETTINGS)
     flags.add_beam_mode_flags(parser)
+    flags.add_verbose_flag(parser)
     parser.set_defaults(execute=execute)
 
 
-def execute(args: argparse.Namespace) -> None:
-    from tfx_hf.pipelines import demo_data, local_runner
-    from tfx_hf.pipelines.cli import run_summary
-
-    printing.show_progress()
+def execute(args: argparse.Namespace) -> int:
     output = os.path.abspath(args.output)
-    dataset, report = demo_data.build_bbc_news_dataset(os.path.join(output, "data"))
-    printing.dataset_report("BBC News", report)
     pipeline = precedence.given_flags(args, flags.TRAINING_FLAGS)
-    summary = local_runner.run_text_classification(
-        output, dataset=dataset, checkpoint=demo_data.minilm_checkpoint(),
-        pipeline_name=PIPELINE_NAME, splits={"train": "train", "test": "eval"},
-        **precedence.given_flags(args, ("beam_mode", "beam_workers")), **pipeline)
-    summary["dataset"] = report
-    printing.run_summary(summary, run_summary.write_summary(summary, output, pipeline))
+
+    def work(console, watcher):
+        from tfx_hf.pipelines import demo_data, local_runner
+        from tfx_hf.pipelines.cli import run_summary
+
+        dataset, report = demo_data.build_bbc_news_dataset(os.path.join(output, "data"))
+        printing.dataset_report("BBC News", report, file=console.out)
+        watcher.watch(run_output.metadata_path(output), PIPELINE_NAME)
+        summary = local_runner.run_text_classification(
+            output, dataset=dataset, checkpoint=demo_data.minilm_checkpoint(),
+            pipeline_name=PIPELINE_NAME, splits={"train": "train", "test": "eval"},
+            **precedence.given_flags(args, ("beam_mode", "beam_workers")), **pipeline)
+        summary["dataset"] = report
+        path = run_summary.write_summary(summary, output, pipeline)
+        printing.run_summary(summary, path, file=console.out)
+        return summary
+
+    return session.run("demo", output, args.verbose, work)

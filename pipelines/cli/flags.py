@@ -34,6 +34,10 @@ PIPELINE_FLAGS = {
     "pipeline_name": ("--pipeline-name", {}),
     "pipeline_root": ("--pipeline-root", {"help": "e.g. gs://bucket/root"}),
     "push_destination": ("--push-destination", {}),
+    "allow_label_change": ("--allow-label-change", {
+        "action": "store_true", "help": "let the model's task or label names differ from "
+        "those of the models before it: evaluate it without a baseline and push it over the "
+        "newest version at the push destination"}),
 }
 
 
@@ -71,6 +75,12 @@ def add_beam_arg_flag(parser: argparse.ArgumentParser) -> None:
                         "(e.g. --beam-arg=--runner=DataflowRunner --beam-arg=--project=P "
                         "--beam-arg=--region=R --beam-arg=--temp_location=gs://B/tmp "
                         "--beam-arg=--sdk_container_image=IMAGE); after the config's beam_args")
+
+
+def add_verbose_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="stream the full log (TFX, Beam, TensorFlow) here instead of "
+                        "one line per component; it always goes to OUTPUT/logs/run.log")
 
 
 def parse_splits(text: Optional[str]) -> Optional[Dict[str, str]]:

@@ -2,25 +2,44 @@
 import json
 import re
 import sys
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, TextIO
+
+TEXT_WIDTH = 70  # characters of a sample's text shown
 
 
-def error(command: str, message: str) -> None:
-    """`tfx-hf COMMAND: error: MESSAGE` as one line on stderr, as argparse reports usage
-    errors (a message that spans lines, e.g. a YAML parser's, is joined)."""
-    one_line = re.sub(r"\s*\n\s*", " ", message.strip())
-    print(f"tfx-hf {command}: error: {one_line}", file=sys.stderr)
+def one_line(message: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", message.strip())
 
 
-def show_progress() -> None:
-    """TFX's and the training's progress lines (absl INFO) while a pipeline runs."""
-    from absl import logging
+def error(command: str, message: str, file: Optional[TextIO] = None) -> None:
+    """`tfx-hf COMMAND: error: MESSAGE` as one line on stderr (or `file`), as argparse
+    reports usage errors (a message that spans lines, e.g. a YAML parser's, is joined)."""
+    print(f"tfx-hf {command}: error: {one_line(message)}", file=file or sys.stderr, flush=True)
 
-    logging.set_verbosity(logging.INFO)
+
+def not_pushed(command: str, summary: Dict[str, Any], log_path: str, file: TextIO) -> None:
+    """The last line of a run that ended without a pushed model: why."""
+    if summary.get("blessed"):
+        error(command, f"the model was blessed but not pushed (full log: {log_path})", file)
+        return
+    reasons = summary.get("not_blessed_because") or []
+    reason = "the model was not blessed" + (f": {', '.join(reasons)}" if reasons else "")
+    print(f"tfx-hf {command}: {one_line(reason)}; nothing was pushed (full log: {log_path})",
+          file=file, flush=True)
 
 
-def dataset_report(name: str, report: Dict[str, Any]) -> None:
-    print(f"{name}: {report}")
+def dataset_report(name: str, report: Dict[str, Any], file: Optional[TextIO] = None) -> None:
+    print(f"{name}: " + ", ".join(f"{k} {v}" for k, v in report.items()),
+          file=file or sys.stdout, flush=True)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.4f}"
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= TEXT_WIDTH else text[:TEXT_WIDTH - 1] + "…"
 
 
 def predictions(items: List[Dict[str, Any]]) -> None:
@@ -28,16 +47,31 @@ def predictions(items: List[Dict[str, Any]]) -> None:
         print(f"{p['summary']}\t{p['text']}")
 
 
-def run_summary(summary: Dict[str, Any], path: str) -> None:
+def run_summary(summary: Dict[str, Any], path: str, file: Optional[TextIO] = None) -> None:
+    """What a finished run gives: accuracy, blessing, the pushed model, samples of the eval
+    split with their true and predicted labels, where the summary is."""
+    def say(text: str = "") -> None:
+        print(text, file=file or sys.stdout, flush=True)
+
+    say()
     if summary.get("accuracy") is not None:
-        print(f"\nEval accuracy: {summary['accuracy']}")
-    print(f"Eval metrics: {json.dumps(summary.get('metrics') or {})}")
-    print(f"Blessed: {summary['blessed']}")
-    print(f"Pushed model: {summary['pushed_model'] or 'not pushed (not blessed)'}")
-    print(f"Rows per split: {summary.get('row_counts')}; took {summary.get('seconds')} s")
-    for p in summary["predictions"]:
-        print(f"  {p['summary']:>20}  {p['text']}")
-    print(f"Summary: {path}")
+        say(f"Eval accuracy: {summary['accuracy']:.4f}")
+    say("Eval metrics: " + ", ".join(f"{k} {_number(v)}" for k, v in
+                                     (summary.get("metrics") or {}).items()))
+    say(f"Blessed: {'yes' if summary['blessed'] else 'no'}")
+    say(f"Pushed model: {summary['pushed_model'] or 'not pushed'}")
+    rows = summary.get("row_counts") or {}
+    say("Rows per split: " + ", ".join(f"{k} {v}" for k, v in rows.items())
+        + f"; took {summary.get('seconds')} s")
+    samples = summary.get("predictions") or []
+    if samples:
+        say(f"Samples of the eval split ({len(samples)}):")
+        say(f"  {'true':<16} {'predicted':<24} text")
+        for p in samples:
+            predicted = p["summary"].replace("\t", " ")
+            say(f"  {_short(str(p.get('true_label', ''))):<16} {predicted:<24} "
+                f"{_short(p['text'])}")
+    say(f"Summary: {path}")
 
 
 def serve_check_report(report: Dict[str, Any]) -> None:

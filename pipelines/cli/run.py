@@ -3,8 +3,8 @@ BeamDagRunner)."""
 import argparse
 import os
 
-from tfx_hf.pipelines import config
-from tfx_hf.pipelines.cli import flags, precedence, printing
+from tfx_hf.pipelines import config, run_output
+from tfx_hf.pipelines.cli import flags, precedence, printing, session
 
 DEFAULT_OUTPUT = "tfx_hf_output"
 
@@ -15,6 +15,7 @@ def add_parser(commands) -> None:
     flags.add_pipeline_flags(parser)
     parser.add_argument("--output", default=None, help="folder for MLMD, the pipeline root and "
                         f"the pushed model (default {DEFAULT_OUTPUT})")
+    flags.add_verbose_flag(parser)
     parser.add_argument("--runner", default=None,
                         help="local: LocalDagRunner (the default); beam: BeamDagRunner")
     flags.add_beam_mode_flags(parser)
@@ -22,18 +23,26 @@ def add_parser(commands) -> None:
     parser.set_defaults(execute=execute)
 
 
-def execute(args: argparse.Namespace) -> None:
-    from tfx_hf.pipelines import local_runner
-    from tfx_hf.pipelines.cli import run_summary
-
+def execute(args: argparse.Namespace) -> int:
+    # Only what needs no TFX before the session: from there on, all output goes to the log.
     file_config = config.load(args.config)
     section = file_config["run"]
     options = config.merged(section, precedence.given_flags(
         args, ("output", "runner", "beam_mode", "beam_workers")))
     options["beam_args"] = precedence.beam_args(section, args, "run.beam_args")
     output = os.path.abspath(options.pop("output", DEFAULT_OUTPUT))
-    pipeline = precedence.pipeline_arguments(
-        args, file_config, provided=("pipeline_name", "pipeline_root", "push_destination"))
-    printing.show_progress()
-    summary = local_runner.run_text_classification(output, **options, **pipeline)
-    printing.run_summary(summary, run_summary.write_summary(summary, output, pipeline))
+
+    def work(console, watcher):
+        from tfx_hf.pipelines import local_runner
+        from tfx_hf.pipelines.cli import run_summary
+
+        pipeline = precedence.pipeline_arguments(
+            args, file_config, provided=("pipeline_name", "pipeline_root", "push_destination"))
+        watcher.watch(run_output.metadata_path(output),
+                      pipeline.get("pipeline_name", local_runner.DEFAULT_PIPELINE_NAME))
+        summary = local_runner.run_text_classification(output, **options, **pipeline)
+        path = run_summary.write_summary(summary, output, pipeline)
+        printing.run_summary(summary, path, file=console.out)
+        return summary
+
+    return session.run("run", output, args.verbose, work)
