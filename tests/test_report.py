@@ -19,7 +19,8 @@ from tfx_hf.pipelines import cli
 from tfx_hf.pipelines.report import REPORT_FILE, NotARunOutput, write_report
 
 # One figure per plot the tiny run must show (its eval config has no slices, so no slice plot).
-EXPECTED_PLOTS = {"plot-label-distribution", "plot-token-lengths", "plot-training-curves",
+EXPECTED_PLOTS = {"plot-label-distribution", "plot-token-lengths", "plot-training-loss",
+                  "plot-training-curves",
                   "plot-per-class", "plot-confusion-matrix", "plot-wall-time"}
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 CHROMIUM_FLAGS = [

@@ -164,7 +164,9 @@ def _callbacks(config: TaskConfig, fn_args: FnArgs) -> list:
         tf.keras.callbacks.BackupAndRestore(
             config.backup_dir or os.path.join(fn_args.model_run_dir, "backup"),
             save_freq=config.backup_every_steps, delete_checkpoint=True),
-        tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir),
+        # batch_loss about 50 times per run (the report's loss curve), epoch metrics per epoch
+        tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir,
+                                       update_freq=max(1, fn_args.train_steps // 50)),
         ProgressLogger(max(1, fn_args.train_steps // 20), config.batch_size,
                        fn_args.train_steps),
         progress.TrainingProgress(fn_args.train_steps, config.batch_size),

@@ -118,6 +118,17 @@ def training_curves(curves: Mapping[str, Mapping[str, List[Tuple[int, float]]]])
     return to_data_uri(figure)
 
 
+def step_loss(points: List[Tuple[int, float]]) -> str:
+    """The training loss (the running mean over the epoch, as Keras logs it) by step."""
+    figure = _figure(2.4)
+    axes = figure.subplots()
+    steps, values = zip(*sorted(points))
+    axes.plot(steps, values, color=COLORS[0])
+    axes.set_xlabel("step")
+    axes.set_ylabel("training loss")
+    return to_data_uri(figure)
+
+
 def per_class_metrics(label_names: Sequence[str], metrics: Mapping[str, Sequence[float]]) -> str:
     """Grouped bars of per-class metrics (precision, recall, F1), one group per class."""
     figure = _figure(max(2.6, 0.3 * len(label_names) + 1.6))

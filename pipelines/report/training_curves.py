@@ -9,6 +9,7 @@ from tfx_hf.pipelines.report import plots
 from tfx_hf.pipelines.report.run_record import RunRecord
 
 EPOCH_PREFIX = "epoch_"  # Keras' per-epoch scalars: epoch_loss, epoch_accuracy, ...
+STEP_LOSS = "batch_loss"  # the training loss every few steps (run_fn's TensorBoard update_freq)
 # Constant or bookkeeping scalars that are no curve of how training went.
 SKIPPED = {"learning_rate"}
 
@@ -39,11 +40,14 @@ def training_section(record: RunRecord) -> Optional[Dict[str, Any]]:
     if model_run is None:
         return None
     curves: Dict[str, Dict[str, List[Tuple[int, float]]]] = {}
+    step_loss: List[Tuple[int, float]] = []
     runs = sorted(d.rstrip("/") for d in tf.io.gfile.listdir(model_run.uri)
                   if tf.io.gfile.isdir(os.path.join(model_run.uri, d)))
     for run in runs:
         for tag, points in read_scalars(os.path.join(model_run.uri, run)).items():
-            if tag.startswith(EPOCH_PREFIX) and tag[len(EPOCH_PREFIX):] not in SKIPPED:
+            if tag == STEP_LOSS and run == "train":
+                step_loss = points
+            elif tag.startswith(EPOCH_PREFIX) and tag[len(EPOCH_PREFIX):] not in SKIPPED:
                 curves.setdefault(tag[len(EPOCH_PREFIX):], {})[run] = points
     final = [{"metric": name, **{run: points[-1][1] for run, points in by_run.items()}}
              for name, by_run in sorted(curves.items(), key=lambda kv: (kv[0] != "loss", kv[0]))]
@@ -54,4 +58,5 @@ def training_section(record: RunRecord) -> Optional[Dict[str, Any]]:
                       default=0),
         "final": final,
         "plot": plots.training_curves(curves) if curves else None,
+        "step_loss_plot": plots.step_loss(step_loss) if len(step_loss) > 1 else None,
     }
