@@ -33,22 +33,31 @@ def _figure(height: float, width: float = WIDTH) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _grouped_bars(axes, groups: Sequence[str], series: Mapping[str, Sequence[float]],
+                  bar_labels: Mapping[str, Sequence[str]]) -> None:
+    """One group of bars per name in `groups`, one bar per series in each, labelled."""
+    x = np.arange(len(groups))
+    width = 0.8 / max(1, len(series))
+    for i, (name, values) in enumerate(series.items()):
+        bars = axes.bar(x + (i - (len(series) - 1) / 2) * width, values, width, label=name,
+                        color=COLORS[i % len(COLORS)])
+        axes.bar_label(bars, labels=bar_labels[name], fontsize=7, padding=1)
+    many = len(groups) > 6
+    axes.set_xticks(x, labels=groups, rotation=30 if many else 0,
+                    ha="right" if many else "center")
+
+
 def label_distribution(label_names: Sequence[str], counts: Mapping[str, Sequence[int]]) -> str:
     """Grouped bars: each class's share of each split, with its row count on the bar."""
     figure = _figure(max(2.4, 0.35 * len(label_names) + 1.2))
     axes = figure.subplots()
-    x = np.arange(len(label_names))
-    width = 0.8 / max(1, len(counts))
-    for i, (split, split_counts) in enumerate(counts.items()):
+    series, bar_labels = {}, {}
+    for split, split_counts in counts.items():
         split_counts = np.asarray(split_counts, dtype=float)
-        shares = 100 * split_counts / max(split_counts.sum(), 1)
-        bars = axes.bar(x + (i - (len(counts) - 1) / 2) * width, shares, width,
-                        label=f"{split} ({int(split_counts.sum())} rows)",
-                        color=COLORS[i % len(COLORS)])
-        axes.bar_label(bars, labels=[str(int(c)) for c in split_counts], fontsize=7,
-                       padding=1)
-    axes.set_xticks(x, labels=label_names, rotation=30 if len(label_names) > 6 else 0,
-                    ha="right" if len(label_names) > 6 else "center")
+        name = f"{split} ({int(split_counts.sum())} rows)"
+        series[name] = 100 * split_counts / max(split_counts.sum(), 1)
+        bar_labels[name] = [str(int(c)) for c in split_counts]
+    _grouped_bars(axes, label_names, series, bar_labels)
     axes.set_ylabel("% of the split's rows")
     axes.margins(y=0.15)  # room for the counts
     axes.legend(frameon=False, ncols=len(counts), loc="lower center", bbox_to_anchor=(0.5, 1.0))
@@ -133,14 +142,8 @@ def per_class_metrics(label_names: Sequence[str], metrics: Mapping[str, Sequence
     """Grouped bars of per-class metrics (precision, recall, F1), one group per class."""
     figure = _figure(max(2.6, 0.3 * len(label_names) + 1.6))
     axes = figure.subplots()
-    x = np.arange(len(label_names))
-    width = 0.8 / max(1, len(metrics))
-    for i, (name, values) in enumerate(metrics.items()):
-        bars = axes.bar(x + (i - (len(metrics) - 1) / 2) * width, values, width, label=name,
-                        color=COLORS[i % len(COLORS)])
-        axes.bar_label(bars, fmt="%.2f", fontsize=6, padding=1)
-    axes.set_xticks(x, labels=label_names, rotation=30 if len(label_names) > 6 else 0,
-                    ha="right" if len(label_names) > 6 else "center")
+    _grouped_bars(axes, label_names, metrics,
+                  {name: [f"{v:.2f}" for v in values] for name, values in metrics.items()})
     axes.set_ylim(0, 1.12)
     axes.set_ylabel("value on the eval split")
     axes.legend(frameon=False, ncols=len(metrics), loc="upper center",
