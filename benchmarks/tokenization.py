@@ -5,6 +5,11 @@ Both sides run in this one process on the same texts, best of `--repeats` runs e
 Both sides use the same options (padding="max_length", truncation=True, max_length).
 The same for the SentencePiece path: an XLM-R-style Unigram checkpoint trained here on the
 corpus (needs the `sentencepiece` package), best of `--repeats` too, under "sentencepiece".
+And for byte-level BPE, under "bpe": a RoBERTa-style checkpoint (ByteLevel, 30k-token BPE
+trained here with 🤗 `tokenizers` on the corpus, RobertaProcessing) on BBC News and on short
+social-media-like texts made from it (`short_texts`: one or two sentences with @mentions,
+#hashtags, emoji with skin tones and ZWJ sequences, URLs, numbers and phrases in other
+scripts).
 Final line: JSON with both timings and MB/s, ids parity (rows exactly equal) and
 `tokenize_speed_ratio` (🤗 time / ours).
     .venv/bin/python benchmarks/tokenization.py [--max-length 128] [--batch-size 256]
@@ -12,6 +17,8 @@ Final line: JSON with both timings and MB/s, ids parity (rows exactly equal) and
 import argparse
 import json
 import os
+import random
+import re
 import tempfile
 import time
 
@@ -65,6 +72,54 @@ def _sentencepiece_checkpoint(texts, folder):
     return checkpoint
 
 
+def _bpe_checkpoint(texts, folder):
+    """A RoBERTa-style byte-level BPE checkpoint trained on `texts`."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import RobertaTokenizerFast
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.train_from_iterator(texts, trainers.BpeTrainer(
+        vocab_size=30000, show_progress=False, special_tokens=["<s>", "<pad>", "</s>", "<unk>",
+                                                               "<mask>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tokenizer.post_processor = processors.RobertaProcessing(
+        ("</s>", tokenizer.token_to_id("</s>")), ("<s>", tokenizer.token_to_id("<s>")),
+        add_prefix_space=False)
+    checkpoint = os.path.join(folder, "bpe_checkpoint")
+    RobertaTokenizerFast(tokenizer_object=tokenizer, add_prefix_space=False).save_pretrained(
+        checkpoint)
+    return checkpoint
+
+
+_EMOJI = ["😀", "😂", "🔥", "👍🏽", "👋🏿", "❤️", "🎉", "👨‍👩‍👧‍👦", "🏳️‍🌈",
+          "🇬🇧", "🙏", "💯", "😭", "✨", "⚽"]
+_OTHER_SCRIPTS = ["c'est la vie", "¡qué bien!", "Größe ändern", "спасибо большое",
+                  "日本語のテキスト", "中文新闻", "한국어 뉴스", "مرحبا بالعالم",
+                  "नमस्ते दुनिया", "Ελλάδα", "İstanbul'da"]
+
+
+def short_texts(texts, n=5000, seed=0):
+    """Social-media-like short texts from the corpus's sentences."""
+    rng = random.Random(seed)
+    sentences = [s for text in texts for s in re.split(r"(?<=[.!?]) ", text) if 20 < len(s) < 200]
+    words = [w.strip(".,;:\"'()") for s in sentences[:2000] for w in s.split()]
+    words = [w for w in words if w.isalpha()]
+    rows = []
+    for _ in range(n):
+        parts = rng.sample(sentences, rng.choice([1, 1, 2]))
+        extras = [lambda: "@" + rng.choice(words).lower() + rng.choice(["", "_", "99"]),
+                  lambda: "#" + "".join(w.capitalize() for w in rng.sample(words, 2)),
+                  lambda: "".join(rng.sample(_EMOJI, rng.randint(1, 3))),
+                  lambda: rng.choice(_OTHER_SCRIPTS),
+                  lambda: f"https://t.co/{rng.getrandbits(40):x}",
+                  lambda: f"{rng.randint(1, 999)}k" + rng.choice(["!!", "?!", "..."])]
+        for _ in range(rng.randint(1, 4)):
+            parts.insert(rng.randint(0, len(parts)), rng.choice(extras)())
+        rows.append(" ".join(parts)[:280])
+    return rows
+
+
 def _figures(megabytes, reference_seconds, ours_seconds, identical, rows):
     return {
         "hf_fast_seconds": round(reference_seconds, 4),
@@ -96,7 +151,17 @@ def main():
         sp_ours = InGraphTokenizer.from_pretrained(sp_checkpoint, max_length=args.max_length)
         sp_reference_seconds, sp_ours_seconds, sp_identical, _ = _compare(
             sp_reference, sp_ours, batches, args.max_length, args.repeats)
+        bpe_checkpoint = _bpe_checkpoint(texts, folder)
+        bpe_reference = AutoTokenizer.from_pretrained(bpe_checkpoint)
+        bpe_ours = InGraphTokenizer.from_pretrained(bpe_checkpoint, max_length=args.max_length)
+        bpe_figures = _compare(bpe_reference, bpe_ours, batches, args.max_length, args.repeats)
+        shorts = short_texts(texts)
+        short_batches = [shorts[i:i + args.batch_size]
+                         for i in range(0, len(shorts), args.batch_size)]
+        short_figures = _compare(bpe_reference, bpe_ours, short_batches, args.max_length,
+                                 args.repeats)
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    short_megabytes = sum(len(t.encode("utf-8")) for t in shorts) / 1e6
     print(json.dumps({
         "texts": len(texts), "megabytes": round(megabytes, 3), "max_length": args.max_length,
         "batch_size": args.batch_size, "padding": "max_length", "truncation": True,
@@ -104,6 +169,12 @@ def main():
         "sentencepiece": {
             "checkpoint": "XLM-R-style Unigram, 8000 pieces trained on the corpus",
             **_figures(megabytes, sp_reference_seconds, sp_ours_seconds, sp_identical, rows),
+        },
+        "bpe": {
+            "checkpoint": "RoBERTa-style byte-level BPE, 30000 tokens trained on the corpus",
+            **_figures(megabytes, *bpe_figures),
+            "short_texts": {"texts": len(shorts), "megabytes": round(short_megabytes, 3),
+                            **_figures(short_megabytes, *short_figures)},
         },
     }))
 

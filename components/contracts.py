@@ -43,6 +43,7 @@ HF_FORMAT_DIR = "Format-HF"
 ASSETS_EXTRA_DIR = "assets.extra"
 MODEL_INFO_FILE = "model_info.json"
 REQUIREMENTS_FILE = "requirements.txt"
+WARMUP_REQUESTS_FILE = "tf_serving_warmup_requests"  # TF Serving reads this name
 
 # Signatures of the serving SavedModel.
 SERVING_DEFAULT_SIGNATURE = "serving_default"      # raw strings, one input per text feature
@@ -130,6 +131,8 @@ class ModelInfo:
     text_features: List[str]
     label_names: List[str]
     tensorflow_text_version: str
+    # The lengths a request batch is padded to (the smallest that holds its longest row).
+    serving_lengths: Optional[List[int]] = None
 
     @classmethod
     def path(cls, saved_model_dir: str) -> str:

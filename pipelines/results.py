@@ -10,6 +10,8 @@ from tfx.types import Artifact, artifact_utils
 from tfx_hf.components.contracts import ROW_COUNTS_PROPERTY, ModelInfo, serving_model_dir
 from tfx_hf.components.evaluation.evaluation_results import metric_name, overall_metrics
 from tfx_hf.components.task import get_task
+from tfx_hf.components.tokenizer_parity.certificate import TYPE_NAME as PARITY_TYPE_NAME
+from tfx_hf.components.tokenizer_parity.certificate import ParityCertificate
 
 
 def _latest(store, type_name: str):
@@ -76,6 +78,7 @@ def run_results(metadata_path: str) -> Dict[str, Any]:
         pushed = _latest(m.store, "PushedModel")
         examples = _latest(m.store, "Examples")
         model = _latest(m.store, "Model")
+        parity = _latest(m.store, PARITY_TYPE_NAME)
     pushed_ok = pushed is not None and pushed.get_int_custom_property("pushed") == 1
     metrics = overall_metrics(evaluation.uri) if evaluation else {}
     serving_dir = serving_model_dir(model.uri) if model is not None else None
@@ -93,7 +96,16 @@ def run_results(metadata_path: str) -> Dict[str, Any]:
         "row_counts": {split: int(n) for split, n in examples.get_json_value_custom_property(
             ROW_COUNTS_PROPERTY).items()}
         if examples is not None and examples.has_custom_property(ROW_COUNTS_PROPERTY) else None,
+        "tokenizer_parity": tokenizer_parity(parity),
     }
+
+
+def tokenizer_parity(artifact) -> Optional[Dict[str, Any]]:
+    """TokenizerParityCheck's certificate as summary.json holds it (exact_row_rate,
+    rows_compared, exact_rows, per split, the first differing rows, mismatch_allowed); None
+    when the run has none."""
+    found = ParityCertificate.read(artifact.uri) if artifact is not None else None
+    return found.summary() if found is not None else None
 
 
 @dataclasses.dataclass

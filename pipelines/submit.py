@@ -46,16 +46,32 @@ def submit_to_vertex(pipeline_file: str, project: Optional[str] = None,
     if missing:
         raise ConfigError(f"Submitting to Vertex AI needs {' and '.join(missing)}.")
     _check_file(pipeline_file)
+    from google.auth.exceptions import DefaultCredentialsError
     from google.cloud import aiplatform
 
-    job = aiplatform.PipelineJob(
-        display_name=display_name or _display_name(pipeline_file) or "tfx-hf",
-        template_path=pipeline_file, pipeline_root=pipeline_root,
-        parameter_values=dict(parameters) if parameters else None,
-        enable_caching=enable_caching, labels=dict(labels) if labels else None,
-        project=project, location=region)
-    job.submit(service_account=service_account, network=network)
+    try:  # the credentials are looked up as the job is made, before anything is sent
+        job = aiplatform.PipelineJob(
+            display_name=display_name or _display_name(pipeline_file) or "tfx-hf",
+            template_path=pipeline_file, pipeline_root=pipeline_root,
+            parameter_values=dict(parameters) if parameters else None,
+            enable_caching=enable_caching, labels=dict(labels) if labels else None,
+            project=project, location=region)
+        job.submit(service_account=service_account, network=network)
+    except DefaultCredentialsError as e:
+        raise ConfigError(_no_credentials(e)) from e
     return job.resource_name
+
+
+def _no_credentials(error: Exception) -> str:
+    """What to do when google.auth found no usable credentials (`error`)."""
+    key_file = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if key_file:
+        return (f"Submitting to Vertex AI: GOOGLE_APPLICATION_CREDENTIALS={key_file!r} gives "
+                f"no usable credentials ({error}): point it at a service account key file, or "
+                "unset it and run `gcloud auth application-default login`.")
+    return ("Submitting to Vertex AI needs Google credentials and none were found: run "
+            "`gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS "
+            "to a service account key file.")
 
 
 def submit_to_kubeflow(pipeline_file: str, host: Optional[str] = None,

@@ -2,7 +2,8 @@
 
 HFDatasetExampleGen → StatisticsGen → SchemaGen → ExampleValidator → Transform (in-graph
 tokenization) → HFTrainer → Resolver (latest blessed model) → HFEvaluator (TFMA) → pushers
-(TF Serving base path; optionally a Vertex AI endpoint and the 🤗 Hub).
+(TF Serving base path; optionally a Vertex AI endpoint and the 🤗 Hub). TokenizerParityCheck
+runs on the Examples beside them, and the Trainer waits for it.
 """
 import dataclasses
 from typing import Any, List, Mapping, Optional, Sequence
@@ -21,6 +22,8 @@ from tfx_hf.components.pusher.component import ServingPusher
 from tfx_hf.components.task import TaskConfig, get_task
 from tfx_hf.components.task.config import check_int, check_number
 from tfx_hf.components.tokenization.tokenizer_files import read_tokenizer_config
+from tfx_hf.components.tokenizer_parity.component import TokenizerParityCheck
+from tfx_hf.components.tokenizer_parity.parity import DEFAULT_SAMPLE_SIZE
 from tfx_hf.components.trainer.checkpoint import check_local_checkpoint, max_sequence_length
 from tfx_hf.components.trainer.component import HFTrainer
 from tfx_hf.components.vertex_trainer.component import HFVertexTrainer
@@ -148,6 +151,8 @@ def create_pipeline(
     hub_repo_id: Optional[str] = None,
     hub_options: Optional[Mapping[str, Any]] = None,
     allow_label_change: bool = False,
+    allow_tokenizer_mismatch: bool = False,
+    tokenizer_parity_sample_size: int = DEFAULT_SAMPLE_SIZE,
 ) -> tfx.dsl.Pipeline:
     """The text-classification pipeline.
 
@@ -178,6 +183,14 @@ def create_pipeline(
     a run meant to change the labels) evaluates the model without a baseline and lets the
     pusher replace the model at `push_destination`.
 
+    Before training, TokenizerParityCheck tokenizes `tokenizer_parity_sample_size` rows of
+    each split (rows with non-ASCII characters first) with the in-graph tokenizer, exactly as
+    Transform calls it, and with the checkpoint's 🤗 fast tokenizer; any row whose ids differ
+    stops the run (the Trainer waits for it) with those rows shown, unless
+    `allow_tokenizer_mismatch=True`, which records the differences and trains anyway. Its
+    `tokenizer_parity` artifact (exact-row rate, rows compared, the first differing rows) goes
+    into summary.json, the report and the Hub model card.
+
     Settings out of range (`max_length` above the checkpoint's position embeddings,
     `train_steps` < 1, a single class, a text column of numbers, ...) raise InputError here,
     before any component runs.
@@ -187,6 +200,7 @@ def create_pipeline(
         text_pair_feature=text_pair_feature, label_feature=label_feature,
         max_length=max_length, batch_size=batch_size, learning_rate=learning_rate)
     validate_settings(train_steps, eval_steps, min_accuracy, baseline_tolerance)
+    check_int("tokenizer_parity_sample_size", tokenizer_parity_sample_size, minimum=1)
     if validate:
         validate_inputs(dataset, checkpoint, config, splits, config_name, invalid_utf8)
     example_gen = _example_gen(config, dataset, config_name, splits, invalid_utf8,
@@ -196,8 +210,16 @@ def create_pipeline(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN, custom_config=config.to_custom_config(),
         materialize=False)
+    parity_check = TokenizerParityCheck(
+        examples=example_gen.outputs["examples"], config=config,
+        sample_size=tokenizer_parity_sample_size,
+        allow_tokenizer_mismatch=allow_tokenizer_mismatch)
     trainer = _trainer(config, example_gen, schema_gen, transform, train_steps, eval_steps,
                        vertex_training)
+    # The standard Trainer's spec has no input for it: a task dependency, which LocalDagRunner,
+    # BeamDagRunner and KFP/Vertex (dependentTasks) all honour. A failed check stops the run
+    # before training; the Hub pusher reads the artifact itself (for the model card).
+    trainer.add_upstream_node(parity_check)
     # With the labels allowed to change, the latest blessed model may answer another question:
     # no baseline, the model is judged on its own thresholds.
     model_resolver = None if allow_label_change else _latest_blessed_model_resolver()
@@ -207,12 +229,14 @@ def create_pipeline(
         eval_config=_eval_config(task, min_accuracy, slicing_features, thresholds,
                                  baseline_tolerance))
     pushers = _pushers(trainer, evaluator, push_destination, vertex_endpoint, hub_repo_id,
-                       hub_options, dataset, checkpoint, allow_label_change)
+                       hub_options, dataset, checkpoint, allow_label_change,
+                       parity_check.outputs["tokenizer_parity"])
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
-        components=[example_gen, statistics_gen, schema_gen, example_validator, transform,
-                    trainer] + ([model_resolver] if model_resolver else []) + [evaluator]
+        # Pipeline orders them by dependency: the parity check runs beside StatisticsGen.
+        components=[example_gen, parity_check, statistics_gen, schema_gen, example_validator,
+                    transform, trainer] + ([model_resolver] if model_resolver else []) + [evaluator]
         + pushers,
         enable_cache=enable_cache,
         metadata_connection_config=(
@@ -281,7 +305,7 @@ def _eval_config(task: str, min_accuracy: float, slicing_features: Sequence[str]
 def _pushers(trainer, evaluator, push_destination: str,
              vertex_endpoint: Optional[Mapping[str, Any]], hub_repo_id: Optional[str],
              hub_options: Optional[Mapping[str, Any]], dataset: str, checkpoint: str,
-             allow_label_change: bool) -> list:
+             allow_label_change: bool, tokenizer_parity=None) -> list:
     """TF Serving's base path always; a Vertex AI endpoint and the 🤗 Hub when asked for. Each
     pushes only a blessed model."""
     model, blessing = trainer.outputs["model"], evaluator.outputs["blessing"]
@@ -294,6 +318,6 @@ def _pushers(trainer, evaluator, push_destination: str,
     if hub_repo_id:
         pushers.append(HFHubPusher(
             model=model, repo_id=hub_repo_id, model_blessing=blessing,
-            model_evaluation=evaluator.outputs["evaluation"], dataset=dataset,
-            checkpoint=checkpoint, **dict(hub_options or {})))
+            model_evaluation=evaluator.outputs["evaluation"], tokenizer_parity=tokenizer_parity,
+            dataset=dataset, checkpoint=checkpoint, **dict(hub_options or {})))
     return pushers

@@ -190,3 +190,108 @@ def test_help_and_argument_errors_answer_within_a_second(argv):
         return time.perf_counter() - started
 
     assert min(seconds() for _ in range(3)) < 1.0
+
+
+# Inputs checked before any component runs ------------------------------------------------------
+
+def _one_line_error(capsys, argv):
+    status = cli.main(argv)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    return status, err
+
+
+def test_output_that_is_a_file(tmp_path, capsys):
+    output = tmp_path / "a_file"
+    output.write_text("not a folder")
+    status, err = _one_line_error(capsys, ["run", "--dataset", "d", "--checkpoint", "c",
+                                           "--output", str(output)])
+    assert status == 2
+    assert err == (f"tfx-hf run: error: --output {str(output)!r} is a file, not a folder: give "
+                   "a folder (it is created if it does not exist).\n")
+    assert output.read_text() == "not a folder"
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path):
+    """A folder nothing can be written in, root included (root ignores permission bits: then
+    it is made immutable)."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    immutable = os.geteuid() == 0
+    if immutable and subprocess.run(["chattr", "+i", str(folder)],
+                                    capture_output=True).returncode != 0:
+        pytest.skip("running as root where chattr +i is not available")
+    yield folder
+    if immutable:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("below", ["", "out"])
+def test_output_that_cannot_be_written(unwritable_folder, capsys, below):
+    output = os.path.join(str(unwritable_folder), below) if below else str(unwritable_folder)
+    status, err = _one_line_error(capsys, ["run", "--dataset", "d", "--checkpoint", "c",
+                                           "--output", output])
+    assert status == 2
+    assert re.fullmatch(rf"tfx-hf run: error: --output {re.escape(repr(output))} cannot be "
+                        r"written \((Permission denied|Operation not permitted)\): give a "
+                        r"folder you can write to\.\n", err)
+    assert os.listdir(unwritable_folder) == []
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("HFTrainer=cpu=eight", "--resources HFTrainer: cpu='eight' is not a positive number: "
+                            "write cpu=8 or cpu=0.5."),
+    ("HFTrainer=cpu=0", "--resources HFTrainer: cpu=0 is not a positive number"),
+    ("HFTrainer=accelerator_type=NVIDIA_L4,accelerator_count=1.5",
+     "--resources HFTrainer: accelerator_count=1.5 is not a positive whole number: write "
+     "accelerator_count=1."),
+])
+def test_resources_that_are_not_numbers(tmp_path, capsys, spec, message):
+    output = tmp_path / "pipeline.json"
+    status, err = _one_line_error(capsys, [
+        "compile", "--target", "vertex", "--output", str(output), "--dataset", "d",
+        "--checkpoint", "gs://b/c", "--pipeline-root", "gs://b/root",
+        "--push-destination", "gs://b/serving", "--resources", spec])
+    assert status == 2 and err.startswith(f"tfx-hf compile: error: {message}")
+    assert not output.exists()
+
+
+@pytest.mark.parametrize("key_file", [None, "missing-key.json"])
+def test_submit_without_google_credentials(tmp_path, capsys, monkeypatch, key_file):
+    from google.auth.compute_engine import _metadata
+
+    job = tmp_path / "pipeline.json"
+    job.write_text(json.dumps({"displayName": "p", "pipelineSpec": {}}))
+    # No key file, no gcloud login, not on Google Cloud.
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setattr(_metadata, "is_on_gce", lambda *args, **kwargs: False)
+    if key_file:
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / key_file))
+    else:
+        monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    status, err = _one_line_error(capsys, ["submit", str(job), "--project", "p",
+                                           "--region", "europe-west4"])
+    assert status == 2
+    if key_file:
+        assert err.startswith(f"tfx-hf submit: error: Submitting to Vertex AI: "
+                              f"GOOGLE_APPLICATION_CREDENTIALS={str(tmp_path / key_file)!r} "
+                              "gives no usable credentials (")
+    else:
+        assert err == ("tfx-hf submit: error: Submitting to Vertex AI needs Google credentials "
+                       "and none were found: run `gcloud auth application-default login`, or "
+                       "set GOOGLE_APPLICATION_CREDENTIALS to a service account key file.\n")
+
+
+def test_predict_texts_that_are_not_utf8(tmp_path):
+    """Bytes as a shell passes them; refused before any model is looked at (there is none)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tfx_hf.pipelines.cli", "predict", str(tmp_path / "no_model"),
+         "fine", b"caf\xe9 \xff ok"], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "LC_ALL": "C.UTF-8"})
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == ("tfx-hf predict: error: text 2 (b'caf\\xe9 \\xff ok') is not valid "
+                             "UTF-8 (byte 0xe9 at character 3): pass UTF-8 text, e.g. convert "
+                             "it with `iconv -f latin1 -t utf-8`.\n")

@@ -152,9 +152,9 @@ def test_beam_dag_runner_runs_the_pipeline(pipeline_run, worse_run_by_beam):
                  for e in m.store.get_executions_by_context(second.id)
                  for c in m.store.get_contexts_by_execution(e.id) if c.type_id == node_type}
     assert len(runs) == 2
-    assert nodes == {"HFDatasetExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
-                     "Transform", "HFTrainer", "latest_blessed_model_resolver", "HFEvaluator",
-                     "ServingPusher"}
+    assert nodes == {"HFDatasetExampleGen", "TokenizerParityCheck", "StatisticsGen", "SchemaGen",
+                     "ExampleValidator", "Transform", "HFTrainer",
+                     "latest_blessed_model_resolver", "HFEvaluator", "ServingPusher"}
 
 
 def test_worse_second_run_is_not_blessed_against_the_blessed_baseline(

@@ -71,8 +71,9 @@ def test_python_op_fails(tmp_path, capsys):
                   f"tensorflow-text=={text.__version__}\n")
     status, report, err = _serve_check(capsys, model)
     assert status == 1 and not report["ok"]
-    assert report["ops"]["python"] == ["EagerPyFunc"]
+    assert report["ops"]["python"] == report["ops"]["refused"] == ["EagerPyFunc"]
     assert "FAILED: op EagerPyFunc (1 nodes) runs Python" in err
+    assert report["loaded"] is False and "samples" not in report  # refused: never called
 
 
 @pytest.mark.slow
@@ -131,6 +132,7 @@ def test_exported_model_passes(exported_model, capsys):
     status, report, err = _serve_check(capsys, exported_model)
     assert status == 0, err
     assert report["ok"] and report["errors"] == []
+    assert report["loaded"] is True and report["ops"]["refused"] == []
     assert report["ops"]["by_source"]["tensorflow_text"] >= 1
     assert report["ops"]["by_source"]["python"] == report["ops"]["by_source"]["unregistered"] == 0
     assert report["versions"]["required"]["tensorflow-text"] == text.__version__

@@ -86,8 +86,8 @@ def test_missing_tokenizer_files_are_named(tmp_path):
 
 
 def test_unsupported_tokenizer_type_is_named(tmp_path):
-    (tmp_path / "tokenizer.json").write_text(json.dumps({"model": {"type": "BPE"}}))
-    with pytest.raises(TokenizerFilesError, match="'BPE' tokenizer.*supports WordPiece"):
+    (tmp_path / "tokenizer.json").write_text(json.dumps({"model": {"type": "WordLevel"}}))
+    with pytest.raises(TokenizerFilesError, match="'WordLevel' tokenizer.*supports WordPiece"):
         InGraphTokenizer.from_pretrained(str(tmp_path), max_length=8)
 
 

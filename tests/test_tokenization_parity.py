@@ -159,6 +159,24 @@ def test_pairs(checkpoints, name, truncation):
         _assert_same(ours(tf.constant(first_kept), tf.constant(second_kept)), expected, context)
 
 
+@pytest.mark.parametrize("name", CHECKPOINTS)
+def test_offsets_mapping(checkpoints, name):
+    """return_offsets_mapping: each token's code point range in its text, as 🤗's (through
+    NFD, dropped accents and controls, "İ" lowercased to two chars, CJK, [UNK] words, added
+    tokens), special and padding tokens (0, 0); single texts and pairs, cut by truncation."""
+    reference = AutoTokenizer.from_pretrained(checkpoints[name])
+    texts = CORPUS + ["[CLS] a [SEP]b  [MASK]", "İİ x\u0301\u0316y ﬁ \ufdd0x", "a" * 120 + " b"]
+    for max_length, padding, pair in [(512, "longest", False), (20, "max_length", True)]:
+        args = (texts, texts[::-1]) if pair else (texts,)
+        ours = InGraphTokenizer.from_pretrained(checkpoints[name], max_length=max_length,
+                                                padding=padding, return_offsets_mapping=True)
+        expected = reference(*args, padding=padding, truncation=True, max_length=max_length,
+                             return_offsets_mapping=True)
+        expected["offset_mapping"] = [[list(o) for o in row]
+                                      for row in expected["offset_mapping"]]
+        _assert_same(ours(*(tf.constant(a) for a in args)), expected, (name, pair))
+
+
 def _fits(reference, pair, max_length, truncation):
     try:
         reference([pair[0]], [pair[1]], truncation=truncation, max_length=max_length)
@@ -243,11 +261,11 @@ def test_built_inside_a_traced_function(checkpoints):
     _assert_same(pairs, reference(CORPUS[:12], CORPUS[12:24], **options), "pairs")
 
 
-def test_byte_level_bpe_checkpoints_are_refused_by_name(tmp_path):
-    """Byte-level BPE tokenizers are not supported in-graph: the error says what is."""
+def test_unsupported_model_types_are_refused_by_name(tmp_path):
+    """A tokenizer model type in-graph tokenization lacks: the error says which are supported."""
     from tfx_hf.components.tokenization import TokenizerFilesError
-    (tmp_path / "tokenizer.json").write_text('{"model": {"type": "BPE"}}')
-    with pytest.raises(TokenizerFilesError, match="'BPE' tokenizer.*supports WordPiece"):
+    (tmp_path / "tokenizer.json").write_text('{"model": {"type": "WordLevel"}}')
+    with pytest.raises(TokenizerFilesError, match="'WordLevel' tokenizer.*supports WordPiece"):
         InGraphTokenizer.from_pretrained(str(tmp_path), max_length=8)
 
 

@@ -163,11 +163,18 @@ def test_built_inside_a_traced_function(checkpoints, references):
                                   truncation=True, max_length=24), "t5 traced")
 
 
-def test_byte_level_bpe_is_refused_by_name(tmp_path):
-    (tmp_path / "tokenizer.json").write_text('{"model": {"type": "BPE"}}')
-    with pytest.raises(TokenizerFilesError,
-                       match="'BPE' tokenizer.*WordPiece.*SentencePiece Unigram.*byte-level BPE"):
+def test_unsupported_model_type_is_refused_by_name(tmp_path):
+    (tmp_path / "tokenizer.json").write_text('{"model": {"type": "WordLevel"}}')
+    with pytest.raises(TokenizerFilesError, match="'WordLevel' tokenizer.*WordPiece.*"
+                                                  "SentencePiece Unigram.*byte-level BPE"):
         InGraphTokenizer.from_pretrained(str(tmp_path), max_length=8)
+
+
+def test_offsets_are_refused_by_name(checkpoints):
+    from tfx_hf.components.input_error import InputError
+    with pytest.raises(InputError, match="return_offsets_mapping.*not for Unigram"):
+        InGraphTokenizer.from_pretrained(checkpoints["xlmr"], max_length=8,
+                                         return_offsets_mapping=True)
 
 
 def test_sentencepiece_model_without_tokenizer_json_is_named(tmp_path):

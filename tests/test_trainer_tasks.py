@@ -163,17 +163,21 @@ def test_task_trains_and_serves(request, tmp_path, tiny_checkpoint, task):
     assert final_loss < 0.75 * start_loss, (start_loss, final_loss)
 
     serving = tf.saved_model.load(serving_model_dir(model.uri))
-    inputs = {f: tf.constant([r[f] for r in rows[:4]]) for f in config.text_features}
-    out = serving.signatures["serving_default"](**inputs)
-    # Parity: Format-Serving on raw strings == 🤗 fast tokenizer + Format-HF model.
-    texts = [r["text"] for r in rows[:4]]
-    pairs = [r["text_b"] for r in rows[:4]] if config.text_pair_feature else None
-    logits = trained(**tokenizer(texts, pairs, padding="max_length", truncation=True,
-                                 max_length=32, return_tensors="tf")).logits
-    expected = {"single_label_classification": ("probabilities", tf.nn.softmax(logits)),
-                "multi_label_classification": ("scores", tf.sigmoid(logits)),
-                "regression": ("scores", logits[:, 0])}[task]
-    np.testing.assert_allclose(out[expected[0]].numpy(), expected[1].numpy(), atol=1e-4)
+    # Parity: Format-Serving on raw strings == 🤗 fast tokenizer + Format-HF model (padded to
+    # max_length), for a batch of short rows (served at a shorter length) and one mixed with a
+    # row longer than max_length.
+    long_row = {f: " ".join(rows[0][f] for _ in range(6)) for f in config.text_features}
+    for batch in (rows[:4], rows[:3] + [long_row]):
+        out = serving.signatures["serving_default"](
+            **{f: tf.constant([r[f] for r in batch]) for f in config.text_features})
+        texts = [r["text"] for r in batch]
+        pairs = [r["text_b"] for r in batch] if config.text_pair_feature else None
+        logits = trained(**tokenizer(texts, pairs, padding="max_length", truncation=True,
+                                     max_length=32, return_tensors="tf")).logits
+        expected = {"single_label_classification": ("probabilities", tf.nn.softmax(logits)),
+                    "multi_label_classification": ("scores", tf.sigmoid(logits)),
+                    "regression": ("scores", logits[:, 0])}[task]
+        np.testing.assert_allclose(out[expected[0]].numpy(), expected[1].numpy(), atol=1e-4)
     if task == "single_label_classification":
         assert out["probabilities"].shape == (4, len(label_names))
         assert set(out["label"].numpy()) <= {n.encode() for n in label_names}

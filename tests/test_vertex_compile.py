@@ -9,8 +9,8 @@ from google.protobuf import json_format
 
 from tfx_hf.pipelines import cli, vertex
 
-EXPECTED_TASKS = {"HFDatasetExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
-                  "Transform", "HFTrainer", "HFEvaluator", "ServingPusher",
+EXPECTED_TASKS = {"HFDatasetExampleGen", "TokenizerParityCheck", "StatisticsGen", "SchemaGen",
+                  "ExampleValidator", "Transform", "HFTrainer", "HFEvaluator", "ServingPusher",
                   # the Resolver compiles to two resolver tasks
                   "latest_blessed_model_resolver-model-blessing-resolver",
                   "latest_blessed_model_resolver-model-resolver"}
@@ -205,7 +205,8 @@ def test_config_file_carries_the_flags_and_flags_override_it(tmp_path, tiny_chec
 
 @pytest.mark.parametrize("config,flags,message", [
     ({"pipeline": {"train_stpes": 3}}, [],
-     "unknown key 'train_stpes'; known keys: allow_label_change, baseline_tolerance"),
+     "unknown key 'train_stpes'; known keys: allow_label_change, allow_tokenizer_mismatch, "
+     "baseline_tolerance"),
     ({"pipeline": {"beam_pipeline_args": []}}, [], "give run.beam_args / compile.beam_args"),
     ({"compile": {"imgae": "x"}}, [], "unknown key 'imgae'"),
     ({"extras": {}}, [], "unknown section 'extras'"),

@@ -7,9 +7,13 @@ is linked in); it has no Python, so no 🤗 tokenizer, no tf.Transform, no `tf.p
 `check(model_dir)` runs the model in a fresh interpreter (`python -I`, this file as a script)
 in which transformers, tfx, tfx_hf, tensorflow_transform and the rest of the training stack are
 hidden from the import system, and which imports only the standard library before TensorFlow:
-1. every op in saved_model.pb (the graph and every function of its library) must be a core
-   TensorFlow op (looked up before tensorflow_text is imported) or a TensorFlow Text op (after);
-   PyFunc/EagerPyFunc/PyFuncStateless and ops registered nowhere are errors;
+1. before the model is loaded, every op in saved_model.pb (the graph and every function of its
+   library) must be on the allow-list of the ops a tfx-hf export uses (allowed_ops.py; the
+   checkpoint ops only in the saver's own functions; `allow_ops` admits more). An op that is
+   not, e.g. one that reads or writes files (`tf.io.write_file`), runs Python or starts
+   anything, is refused by name and the model is neither loaded nor called. Every op must also
+   be a core TensorFlow op (looked up before tensorflow_text is imported) or a TensorFlow Text
+   op (after); PyFunc/EagerPyFunc/PyFuncStateless and ops registered nowhere are errors;
 2. `assets.extra/requirements.txt` must name the tensorflow-text version;
 3. `serving_default` gets sample requests (empty, non-ASCII, very long, invalid UTF-8 texts; the
    same text to every text input) and its outputs must fit the task in model_info.json;
@@ -28,7 +32,7 @@ import re
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Collection, Dict, Iterable, List, Mapping, Optional, Sequence
 
 PYTHON_OPS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")
 # Packages a model server does not have; hidden in the child, so a model that needs one fails to
@@ -47,8 +51,9 @@ REPORT_PREFIX = "SERVE_CHECK_REPORT "
 
 
 def check(model_dir: str, texts: Optional[Sequence[bytes]] = None,
-          timeout: float = 600) -> Dict[str, Any]:
+          timeout: float = 600, allow_ops: Iterable[str] = ()) -> Dict[str, Any]:
     """The report of the checks above for `model_dir` (a SavedModel or a push destination).
+    `allow_ops` are op types admitted beside the allow-list (a user's own model's).
 
     `report["ok"]` is False when any of `report["errors"]` was found; warnings do not fail it.
     """
@@ -56,7 +61,7 @@ def check(model_dir: str, texts: Optional[Sequence[bytes]] = None,
     from tfx_hf.components.contracts import latest_version
 
     saved_model = os.path.abspath(latest_version(model_dir))
-    request = _request(saved_model, texts or DEFAULT_TEXTS)
+    request = _request(saved_model, texts or DEFAULT_TEXTS, allow_ops)
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
     started = time.perf_counter()
     try:
@@ -75,12 +80,29 @@ def check(model_dir: str, texts: Optional[Sequence[bytes]] = None,
     return report
 
 
-def _request(saved_model: str, texts: Sequence[bytes]) -> Dict[str, Any]:
-    """What the child needs: the texts, and the model's contract as tfx_hf reads it."""
+def refusals(model_dir: str, allow_ops: Iterable[str] = ()) -> List[str]:
+    """One error per op of the SavedModel in `model_dir` that is not allowed where it is
+    (`refused_ops`); none when all are. Reads saved_model.pb only: nothing is loaded or run."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    from tfx_hf.components.export import allowed_ops
+
+    saved_model_pb = saved_model_pb2.SavedModel()
+    with tf.io.gfile.GFile(os.path.join(model_dir, "saved_model.pb"), "rb") as f:
+        saved_model_pb.ParseFromString(f.read())
+    refused = refused_ops(saved_model_pb, allowed_ops.by_context(allow_ops))
+    return [refusal_message(op, n, allowed_ops.WHY_REFUSED) for op, n in sorted(refused.items())]
+
+
+def _request(saved_model: str, texts: Sequence[bytes], allow_ops: Iterable[str] = ()
+             ) -> Dict[str, Any]:
+    """What the child needs: the texts, the allowed ops, and the model's contract as tfx_hf
+    reads it."""
     import dataclasses
 
     from tfx_hf.components import contracts
-    from tfx_hf.components.export import requirements
+    from tfx_hf.components.export import allowed_ops, requirements
     from tfx_hf.components.input_error import InputError
     from tfx_hf.components.task import get_task
 
@@ -92,7 +114,8 @@ def _request(saved_model: str, texts: Sequence[bytes]) -> Dict[str, Any]:
                        "examples": contracts.SERVING_EXAMPLE_SIGNATURE,
                        "examples_input": contracts.EXAMPLES_INPUT},
         "requirements_path": requirements.requirements_path(saved_model),
-        "required": None, "model_info": {}, "expected_outputs": None}
+        "required": None, "model_info": {}, "expected_outputs": None,
+        "allowed_ops": allowed_ops.by_context(allow_ops), "why_refused": allowed_ops.WHY_REFUSED}
     # Files that cannot be read are report errors, as everything else the check finds.
     try:
         request["required"] = requirements.read_requirements(saved_model)
@@ -158,6 +181,75 @@ def _graph_ops(saved_model_pb) -> Dict[str, int]:
             if node.op not in functions:
                 counts[node.op] = counts.get(node.op, 0) + 1
     return counts
+
+
+def _calls(node, functions: Collection[str]) -> List[str]:
+    """The library functions a node calls: by op name, or through a function attribute
+    (PartitionedCall's `f`, If's branches, While's cond and body, Case's branches)."""
+    names = [node.op]
+    for value in node.attr.values():
+        if value.HasField("func"):
+            names.append(value.func.name)
+        names.extend(f.name for f in value.list.func)
+    return [name for name in names if name in functions]
+
+
+def _reached(functions: Mapping[str, Any], names: Iterable[str]) -> set:
+    """`names` and every library function they call, directly or not."""
+    seen: set = set()
+    stack = list(names)
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(c for node in functions[name].node_def for c in _calls(node, functions))
+    return seen
+
+
+def refused_ops(saved_model_pb, allowed: Mapping[str, Collection[str]]) -> Dict[str, int]:
+    """Op type → node count of the ops of `saved_model_pb` (a parsed SavedModel proto) that are
+    not allowed where they are: `allowed["model"]` anywhere; besides them, `allowed["restore"]`
+    (`allowed["save"]`) only in functions that the saver's restore (save) op alone calls: the
+    SavedModel's own checkpoint functions, so reading variables/ is allowed there and nowhere
+    else. Every other function counts as the model's: the object graph may call any of them.
+    Reads the proto only; nothing is loaded or run."""
+    model = set(allowed["model"])
+    refused: Dict[str, int] = {}
+    for meta_graph in saved_model_pb.meta_graphs:
+        graph = meta_graph.graph_def
+        functions = {f.signature.name: f for f in graph.library.function}
+        saver = meta_graph.saver_def
+        roots = {"restore": saver.restore_op_name, "save": saver.save_tensor_name}
+        roots = {context: name.lstrip("^").partition(":")[0] for context, name in roots.items()}
+        saver_functions = {
+            context: _reached(functions, [c for node in graph.node if node.name == root
+                                          for c in _calls(node, functions)])
+            for context, root in roots.items() if root}
+        claimed = set().union(*saver_functions.values())
+        model_functions = _reached(functions, [
+            *(set(functions) - claimed),
+            *(c for node in graph.node if node.name not in roots.values()
+              for c in _calls(node, functions))])
+        checked = [(graph.node, model)]
+        for name, function in functions.items():
+            ok = set(model)
+            if name not in model_functions:
+                ok |= set.intersection(*(set(allowed[context]) for context, reached
+                                         in saver_functions.items() if name in reached))
+            checked.append((function.node_def, ok))
+        for nodes, ok in checked:
+            for node in nodes:
+                if node.op not in functions and node.op not in ok:
+                    refused[node.op] = refused.get(node.op, 0) + 1
+    return refused
+
+
+def refusal_message(op: str, nodes: int, why_refused: Sequence[Sequence[str]]) -> str:
+    """`op` and why it was refused: the reason of the first pattern of `why_refused` that its
+    name matches."""
+    why = next((reason for pattern, reason in why_refused if re.search(pattern, op)),
+               "is not one of the ops a tfx-hf export uses")
+    return f"op {op} ({nodes} nodes) {why}"
 
 
 def _spec(tensor_spec) -> Dict[str, Any]:
@@ -266,15 +358,18 @@ def _child(request: Dict[str, Any]) -> Dict[str, Any]:
     modules.append(set(sys.modules))
     report["timings"]["import_tensorflow_seconds"] = round(time.perf_counter() - started, 3)
 
-    counts = _read_graph_ops(request["model_dir"], report)
-    if counts is None:
+    saved_model_pb = _read_saved_model(request["model_dir"], report)
+    if saved_model_pb is None:
         return report
+    counts = _graph_ops(saved_model_pb)
+    # Before anything is loaded: a refused op must never run.
+    refused = refused_ops(saved_model_pb, request["allowed_ops"])
     core = _registered_ops(counts)  # before tensorflow_text: TensorFlow's own ops only
     started = time.perf_counter()
     import tensorflow_text
     modules.append(set(sys.modules))
     report["timings"]["import_tensorflow_text_seconds"] = round(time.perf_counter() - started, 3)
-    _report_ops(counts, core, report)
+    _report_ops(counts, core, refused, request["why_refused"], report)
 
     report["versions"] = {"tensorflow": tf.__version__,
                           "tensorflow_text": tensorflow_text.__version__,
@@ -284,15 +379,17 @@ def _child(request: Dict[str, Any]) -> Dict[str, Any]:
 
     for finder in hidden:
         finder.attempts = attempts["load_and_call"]
-    _load_and_call(request, report)
+    report["loaded"] = not refused
+    if not refused:
+        _load_and_call(request, report)
     modules.append(set(sys.modules))
     _report_modules(modules, attempts, report)
     report["ok"] = not report["errors"]
     return report
 
 
-def _read_graph_ops(model_dir: str, report: Dict[str, Any]) -> Optional[Dict[str, int]]:
-    """The op counts of saved_model.pb (`_graph_ops`); None when it cannot be read."""
+def _read_saved_model(model_dir: str, report: Dict[str, Any]):
+    """saved_model.pb parsed (a SavedModel proto); None when it cannot be read."""
     from tensorflow.core.protobuf import saved_model_pb2
 
     saved_model_pb = saved_model_pb2.SavedModel()
@@ -304,7 +401,7 @@ def _read_graph_ops(model_dir: str, report: Dict[str, Any]) -> Optional[Dict[str
         return None
     if not any("serve" in m.meta_info_def.tags for m in saved_model_pb.meta_graphs):
         report["errors"].append("no meta graph is tagged 'serve': model servers load that tag.")
-    return _graph_ops(saved_model_pb)
+    return saved_model_pb
 
 
 def _registered_ops(counts: Dict[str, int]) -> set:
@@ -313,9 +410,11 @@ def _registered_ops(counts: Dict[str, int]) -> set:
     return {op for op in counts if op_def_registry.get(op) is not None}
 
 
-def _report_ops(counts: Dict[str, int], core: set, report: Dict[str, Any]) -> None:
+def _report_ops(counts: Dict[str, int], core: set, refused: Dict[str, int],
+                why_refused: Sequence[Sequence[str]], report: Dict[str, Any]) -> None:
     """Ops by source (`core` was registered before tensorflow_text was imported, the rest is
-    registered now or nowhere); Python ops and ops registered nowhere are errors."""
+    registered now or nowhere); refused ops, Python ops and ops registered nowhere are
+    errors."""
     text_ops = _registered_ops(counts) - core
     python_ops = sorted(op for op in counts if op in PYTHON_OPS)
     unregistered = sorted(set(counts) - core - text_ops)
@@ -323,8 +422,13 @@ def _report_ops(counts: Dict[str, int], core: set, report: Dict[str, Any]) -> No
         "by_source": {"core": len(core - set(PYTHON_OPS)), "tensorflow_text": len(text_ops),
                       "python": len(python_ops), "unregistered": len(unregistered)},
         "nodes": sum(counts.values()),
-        "tensorflow_text": sorted(text_ops), "python": python_ops, "unregistered": unregistered}
-    for op in python_ops:
+        "tensorflow_text": sorted(text_ops), "python": python_ops, "unregistered": unregistered,
+        "refused": sorted(refused)}
+    for op, nodes in sorted(refused.items()):
+        report["errors"].append(f"{refusal_message(op, nodes, why_refused)}: refused, so the "
+                                f"model was neither loaded nor called (--allow-op {op} admits "
+                                "it on purpose).")
+    for op in (op for op in python_ops if op not in refused):  # admitted, yet no server runs it
         report["errors"].append(
             f"op {op} ({counts[op]} nodes) runs Python (tf.py_function / tf.numpy_function): "
             "a model server cannot run it. Write that step with TensorFlow or TensorFlow Text "

@@ -12,10 +12,15 @@ Signatures:
   multi-label; the value for regression), from the same transform graph (TFMA's
   `preprocessing_function_names`).
 
+Each request batch is tokenized to max_length, then cut to the smallest of a few serving
+lengths (the Trainer's bucket lengths) that holds its longest row: short texts cost a fraction
+of a max_length pass, with the same logits. `assets.extra/tf_serving_warmup_requests` holds
+one request per serving length for TF Serving's warm-up.
+
 It loads with `tf.saved_model.load` where only tensorflow and tensorflow-text are installed;
 `assets.extra/requirements.txt` names the tensorflow-text version its ops need.
 """
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import tensorflow as tf
 import tensorflow_text
@@ -26,12 +31,26 @@ from tfx_hf.components.contracts import (EXAMPLES_INPUT, LABEL_ID_FEATURE, MODEL
                                          TRANSFORM_FEATURES_SIGNATURE, TRANSFORM_LABELS_SIGNATURE,
                                          ModelInfo)
 from tfx_hf.components.export.requirements import write_requirements
+from tfx_hf.components.export.warmup import warmup_texts, write_warmup_requests
 from tfx_hf.components.task import Task, get_task
 
 
 def model_inputs(transformed: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
     """The 🤗 model's inputs from transformed features: int64 (tf.Example) → int32 (🤗)."""
     return {k: tf.cast(v, tf.int32) for k, v in transformed.items() if k in MODEL_INPUT_NAMES}
+
+
+def cut_to_serving_length(inputs: Dict[str, tf.Tensor],
+                          serving_lengths: tf.Tensor) -> Dict[str, tf.Tensor]:
+    """Model inputs padded (on the right) to max_length, cut to the smallest of
+    `serving_lengths` (ascending, the last max_length) that holds the batch's longest row:
+    what is cut is padding only, so the logits are those of the full inputs, at a fraction of
+    the compute for short texts. A bounded set of shapes, as in training (bucketing.py)."""
+    if "attention_mask" not in inputs:
+        return inputs
+    longest = tf.reduce_max(tf.reduce_sum(inputs["attention_mask"], axis=-1))
+    length = tf.gather(serving_lengths, tf.searchsorted(serving_lengths, [longest])[0])
+    return {name: value[:, :length] for name, value in inputs.items()}
 
 
 class _Untracked:
@@ -45,7 +64,7 @@ class _ServingModule(tf.Module):
 
     def __init__(self, model, tf_transform_output: tft.TFTransformOutput,
                  text_features: Sequence[str], label_feature: str, label_names: List[str],
-                 task: Task):
+                 task: Task, serving_lengths: Sequence[int]):
         super().__init__()
         # The model is called, not tracked: tracking a Keras model makes tf.saved_model.save
         # trace every layer's call for Keras reloading (most of the export's time), which
@@ -63,12 +82,24 @@ class _ServingModule(tf.Module):
         # features, ids) need not be in a request.
         self._raw_feature_spec = {name: raw_spec[name] for name in text_features}
         self._num_labels = len(label_names or [])
+        self._serving_lengths = tf.constant(sorted(serving_lengths), tf.int32)
 
     def _predict(self, raw_features: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
         transformed = self.tft_layer(raw_features)
-        outputs = self._model.value(model_inputs(transformed), training=False)
+        inputs = cut_to_serving_length(model_inputs(transformed), self._serving_lengths)
+        outputs = self._model.value(inputs, training=False)
         logits = tf.cast(outputs.logits, tf.float32)
         return self._task.serving_outputs(logits, self._label_names)
+
+    def row_lengths(self, texts: List[str]) -> List[int]:
+        """Real tokens per row of `texts` in the first text feature ("" in the others)."""
+        raw = {name: tf.constant([[text if i == 0 else ""] for text in texts])
+               for i, name in enumerate(self._text_features)}
+        transformed = self.tft_layer(raw)
+        if "attention_mask" not in transformed:  # no cut (cut_to_serving_length): all full
+            return [int(transformed["input_ids"].shape[-1])] * len(texts)
+        mask = tf.cast(transformed["attention_mask"], tf.int32)
+        return tf.reduce_sum(mask, axis=-1).numpy().tolist()
 
     def _parse(self, serialized: tf.Tensor) -> Dict[str, tf.Tensor]:
         return tf.io.parse_example(serialized, self._raw_feature_spec)
@@ -110,14 +141,33 @@ class _ServingModule(tf.Module):
 
 def export_serving_model(model, tf_transform_output: tft.TFTransformOutput, export_dir: str,
                          text_features: Sequence[str], label_feature: str,
-                         label_names: List[str], task: str) -> str:
+                         label_names: List[str], task: str,
+                         serving_lengths: Optional[Sequence[int]] = None) -> str:
     """Saves `model` with the transform graph and string-in signatures to `export_dir`, with
-    `assets.extra/requirements.txt` and `model_info.json` (contracts.ModelInfo)."""
+    `assets.extra/requirements.txt`, `model_info.json` (contracts.ModelInfo) and TF Serving's
+    warm-up requests. Each request batch is padded to the smallest serving length that holds
+    it: `serving_lengths` (the Trainer's bucket lengths), and powers of two from 16 below
+    max_length (requests can be shorter than any training row), and max_length."""
+    max_length = _max_length(tf_transform_output)
+    serving_lengths = sorted(set(serving_lengths or []) | set(_power_of_two_lengths(max_length))
+                             | {max_length})
     module = _ServingModule(model, tf_transform_output, text_features, label_feature,
-                            label_names, get_task(task))
+                            label_names, get_task(task), serving_lengths)
     tf.saved_model.save(module, export_dir, signatures=module.signatures())
     write_requirements(export_dir, {"tensorflow": tf.__version__,
                                     "tensorflow-text": tensorflow_text.__version__})
     ModelInfo(task=task, text_features=list(text_features), label_names=list(label_names),
-              tensorflow_text_version=tensorflow_text.__version__).write(export_dir)
+              tensorflow_text_version=tensorflow_text.__version__,
+              serving_lengths=serving_lengths).write(export_dir)
+    texts = warmup_texts(module.row_lengths, serving_lengths, max_words=max_length)
+    write_warmup_requests(export_dir, list(text_features), texts)
     return export_dir
+
+
+def _power_of_two_lengths(max_length: int) -> List[int]:
+    return [2 ** k for k in range(4, max_length.bit_length()) if 2 ** k < max_length]
+
+
+def _max_length(tf_transform_output: tft.TFTransformOutput) -> int:
+    """The length the transform graph pads the model inputs to."""
+    return int(tf_transform_output.transformed_feature_spec()["input_ids"].shape[-1])

@@ -6,8 +6,9 @@ from tfx.types import BaseChannel, channel, component_spec, standard_artifacts
 from tfx.types.standard_component_specs import MODEL_BLESSING_KEY, MODEL_KEY, PUSHED_MODEL_KEY
 
 from tfx_hf.components.hf_hub_pusher import executor, hub_commit
-from tfx_hf.components.hf_hub_pusher.executor import MODEL_EVALUATION_KEY
+from tfx_hf.components.hf_hub_pusher.executor import MODEL_EVALUATION_KEY, TOKENIZER_PARITY_KEY
 from tfx_hf.components.hf_hub_pusher.hub_token import DEFAULT_TOKEN_ENV
+from tfx_hf.components.tokenizer_parity.artifact import TokenizerParity
 
 
 class HFHubPusherSpec(component_spec.ComponentSpec):
@@ -32,6 +33,8 @@ class HFHubPusherSpec(component_spec.ComponentSpec):
             type=standard_artifacts.ModelBlessing, optional=True),
         MODEL_EVALUATION_KEY: component_spec.ChannelParameter(
             type=standard_artifacts.ModelEvaluation, optional=True),
+        TOKENIZER_PARITY_KEY: component_spec.ChannelParameter(
+            type=TokenizerParity, optional=True),
     }
     OUTPUTS = {PUSHED_MODEL_KEY: component_spec.ChannelParameter(
         type=standard_artifacts.PushedModel)}
@@ -44,7 +47,8 @@ class HFHubPusher(base_component.BaseComponent):
     One commit holds the 🤗 model and tokenizer files of `Format-HF/`, the end-to-end
     SavedModel under `saved_model/` (unless `push_saved_model=False`) and a model card
     (README.md) with the TFMA metrics of `model_evaluation`, the `dataset` and `checkpoint`
-    the model came from, and the tensorflow-text version the SavedModel needs.
+    the model came from, the tensorflow-text version the SavedModel needs, and the tokenizer
+    parity certificate of `tokenizer_parity` (TokenizerParityCheck) when given.
 
     The commit goes to `branch` (created from main if missing) and is tagged `tag`; both are
     templates where `{version}` is the push time in seconds (as TFX's Pusher versions models)
@@ -71,6 +75,7 @@ class HFHubPusher(base_component.BaseComponent):
         *,
         model_blessing: Optional[BaseChannel] = None,
         model_evaluation: Optional[BaseChannel] = None,
+        tokenizer_parity: Optional[BaseChannel] = None,
         private: bool = True,
         branch: str = hub_commit.DEFAULT_BRANCH,
         tag: Optional[str] = executor.DEFAULT_TAG,
@@ -90,5 +95,6 @@ class HFHubPusher(base_component.BaseComponent):
             token_file=token_file, endpoint=endpoint, dataset=dataset, checkpoint=checkpoint,
             eval_split=eval_split,
             model=model, model_blessing=model_blessing, model_evaluation=model_evaluation,
+            tokenizer_parity=tokenizer_parity,
             pushed_model=channel.Channel(type=standard_artifacts.PushedModel))
         super().__init__(spec=spec)

@@ -29,9 +29,11 @@ from tfx_hf.components.export import requirements
 from tfx_hf.components.hf_hub_pusher import hub_commit, hub_token, model_card
 from tfx_hf.components.input_error import InputError
 from tfx_hf.components.task.registry import get_task
+from tfx_hf.components.tokenizer_parity.certificate import ParityCertificate
 
 # The input that standard components have no key for (the Evaluator's output is "evaluation").
 MODEL_EVALUATION_KEY = "model_evaluation"
+TOKENIZER_PARITY_KEY = "tokenizer_parity"  # TokenizerParityCheck's certificate, for the card
 
 # Exec property names (stored in MLMD in clear: never a token).
 REPO_ID_KEY = "repo_id"
@@ -172,6 +174,9 @@ class Executor(pusher_executor.Executor):
         if evaluations:
             metrics = evaluation_results.overall_metrics(
                 artifact_utils.get_single_instance(evaluations).uri)
+        parities = input_dict.get(TOKENIZER_PARITY_KEY)
+        parity = ParityCertificate.read(artifact_utils.get_single_instance(parities).uri) \
+            if parities else None
         dataset = exec_properties.get(DATASET_KEY) or None
         checkpoint = exec_properties.get(CHECKPOINT_KEY) or None
         if checkpoint is None:  # save_pretrained records what from_pretrained was given
@@ -196,7 +201,8 @@ class Executor(pusher_executor.Executor):
             tensorflow_version=pins.get("tensorflow"),
             tensorflow_text_version=pins.get("tensorflow-text")
             or (info.tensorflow_text_version if info else None),
-            has_saved_model=push_saved_model, provenance=provenance, **from_info)
+            has_saved_model=push_saved_model, provenance=provenance,
+            tokenizer_parity=parity.summary() if parity else None, **from_info)
 
 
 def _check_model_files(model_uri: str, serving_dir: str, push_saved_model: bool) -> None:

@@ -9,7 +9,7 @@ must name Hub repositories.
 import dataclasses
 import os
 import re
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from huggingface_hub import EvalResult, ModelCardData
 from huggingface_hub.utils import HFValidationError, validate_repo_id
@@ -46,6 +46,8 @@ class CardFacts:
     tensorflow_text_version: Optional[str] = None
     has_saved_model: bool = True
     provenance: str = ""
+    # ParityCertificate.summary() of the run's TokenizerParityCheck; None: not checked.
+    tokenizer_parity: Optional[Dict[str, Any]] = None
 
 
 def hub_id_or_none(name: Optional[str]) -> Optional[str]:
@@ -127,6 +129,29 @@ print(model.signatures["{SERVING_DEFAULT_SIGNATURE}"]({inputs}))
 """
 
 
+def _parity_section(parity: Dict[str, Any]) -> str:
+    """The tokenizer parity certificate: the in-graph tokenizer against the checkpoint's 🤗
+    fast tokenizer on the training data, before training."""
+    rate, compared = parity.get("exact_row_rate"), parity.get("rows_compared") or 0
+    splits = ", ".join(f"{name} {values['exact_rows']:,}/{values['rows_compared']:,}"
+                       for name, values in sorted((parity.get("splits") or {}).items()))
+    shown = "–" if rate is None else f"{rate:.4f}"
+    text = (f"## Tokenizer parity\n\nBefore training, {compared:,} rows of the training data "
+            "(rows with non-ASCII characters first) were tokenized by the SavedModel's in-graph "
+            "tokenizer and by the checkpoint's 🤗 fast tokenizer, with the same `max_length`, "
+            f"truncation and text pairs. Exact-row rate: **{shown}**"
+            + (f" ({splits})" if splits else "") + ".\n")
+    if parity.get("mismatch_allowed"):
+        text += ("\n**Differences were allowed** (`allow_tokenizer_mismatch`): on the rows "
+                 "below, the SavedModel does not see the ids the 🤗 tokenizer gives.\n")
+        for row in parity.get("differing_rows") or []:
+            sample = row["text"].replace("`", "'")
+            sample = sample if len(sample) <= 80 else sample[:80] + "…"
+            text += f"\n- {row['split']} row {row['row']}: `{sample!r}`"
+        text += "\n"
+    return text
+
+
 def build_model_card(facts: CardFacts) -> str:
     """README.md text: YAML front matter, then what the model is and how to use it."""
     dataset, checkpoint = display_name(facts.dataset), display_name(facts.checkpoint)
@@ -162,6 +187,8 @@ print(classifier("..."))
 """)
     if facts.has_saved_model:
         parts.append(_saved_model_section(facts))
+    if facts.tokenizer_parity:
+        parts.append(_parity_section(facts.tokenizer_parity))
     if facts.provenance:
         parts.append(f"## Provenance\n\n{facts.provenance}\n")
     return "\n".join(parts)

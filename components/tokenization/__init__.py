@@ -1,4 +1,5 @@
 """In-graph tokenization built from a 🤗 checkpoint's own tokenizer files."""
 from tfx_hf.components.tokenization.in_graph_tokenizer import InGraphTokenizer  # noqa: F401
 from tfx_hf.components.tokenization.tokenizer_files import (  # noqa: F401
-    SentencePieceConfig, TokenizerFilesError, WordPieceConfig, read_tokenizer_config)
+    ByteLevelBPEConfig, SentencePieceConfig, TokenizerFilesError, WordPieceConfig,
+    read_tokenizer_config)

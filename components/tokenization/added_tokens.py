@@ -18,17 +18,22 @@ _MARK = b"\xff"  # a byte valid UTF-8 never has: it marks where added tokens sta
 
 class _Segments(NamedTuple):
     """The pieces of a batch of texts: a piece of text to encode (id -1), or an added token
-    (text "", its id); each with its text's row and whether it begins that text."""
+    (text "", its id); each with its text's row, whether it begins that text, and where it
+    starts and ends in it (code points)."""
     texts: tf.Tensor
     ids: tf.Tensor
     rows: tf.Tensor
     at_start: tf.Tensor
+    starts: tf.Tensor
+    ends: tf.Tensor
 
 
-def _whole_texts(text) -> _Segments:
+def _whole_texts(text, with_offsets: bool = False) -> _Segments:
+    """The texts as segments; `starts` and `ends` are None unless `with_offsets`."""
     batch = tf.shape(text, out_type=tf.int64)[0]
+    zeros = tf.zeros([batch], tf.int64) if with_offsets else None
     return _Segments(text, tf.fill([batch], tf.constant(-1, tf.int64)), tf.range(batch),
-                     tf.ones([batch], tf.bool))
+                     tf.ones([batch], tf.bool), zeros, zeros)
 
 
 def _split_at(segments: _Segments, tokens: Sequence[AddedToken]) -> _Segments:
@@ -55,11 +60,28 @@ def _split_at(segments: _Segments, tokens: Sequence[AddedToken]) -> _Segments:
         tf.constant(contents)[None, :]), tf.int32), axis=1)
     token_ids = tf.gather(tf.constant([token.id for token in tokens], tf.int64), which)
     first = tf.equal(position, 0)
-    return _Segments(tf.where(is_token, "", parts.values),
-                     tf.where(is_token, token_ids,
-                              tf.where(first, tf.gather(segments.ids, part_of), -1)),
-                     tf.gather(segments.rows, part_of),
-                     first & tf.gather(segments.at_start, part_of))
+    split = _Segments(tf.where(is_token, "", parts.values),
+                      tf.where(is_token, token_ids,
+                               tf.where(first, tf.gather(segments.ids, part_of), -1)),
+                      tf.gather(segments.rows, part_of),
+                      first & tf.gather(segments.at_start, part_of), None, None)
+    if segments.starts is None:
+        return split
+    lengths = tf.cast(tf.strings.length(parts.values, unit="UTF8_CHAR"), tf.int64)
+    before = tf.cumsum(lengths, exclusive=True)
+    starts = before - tf.gather(tf.gather(tf.concat([before, [0]], 0), parts.row_starts()),
+                                part_of) + tf.gather(segments.starts, part_of)
+    # An added token's offsets leave out the whitespace lstrip/rstrip took, as 🤗's do.
+    lstrip, rstrip = (tf.gather(tf.constant([getattr(t, flag) for t in tokens]), which)
+                      for flag in ("lstrip", "rstrip"))
+    content_length = tf.gather(tf.constant([len(t.content) for t in tokens], tf.int64), which)
+    taken = lengths - content_length
+    lead = tf.where(rstrip, lengths - tf.cast(tf.strings.length(tf.strings.regex_replace(
+        parts.values, f"^{space}+", ""), unit="UTF8_CHAR"), tf.int64), taken)
+    lead = tf.where(lstrip, lead, 0)
+    trail = tf.where(rstrip, taken - lead, 0)
+    return split._replace(starts=starts + tf.where(is_token, lead, 0),
+                          ends=starts + lengths - tf.where(is_token, trail, 0))
 
 
 def encode_with_added_tokens(encoder, text, added_tokens: Sequence[AddedToken]
@@ -77,8 +99,31 @@ def encode_with_added_tokens(encoder, text, added_tokens: Sequence[AddedToken]
         encoded = encoder.tokenize_normalized(segments.texts, segments.at_start)
     else:
         encoded = encoder(segments.texts, segments.at_start)  # an added token's text is ""
+    return _by_text(text, segments, encoded, segments.ids)
+
+
+def encode_with_offsets(encoder, text, added_tokens: Sequence[AddedToken]):
+    """([batch, (ids)], [batch, (starts)], [batch, (ends)]): as `encode_with_added_tokens`,
+    with each token's code point range in its text (an added token's is its match, with the
+    whitespace lstrip/rstrip took). For encoders without a normalizer (`encode_with_offsets`:
+    offsets in the text it is given)."""
+    if not added_tokens:
+        return encoder.encode_with_offsets(text)
+    segments = _split_at(_whole_texts(text, with_offsets=True),
+                         [t for t in added_tokens if not t.normalized])
+    segments = _split_at(segments, [t for t in added_tokens if t.normalized])
+    ids, starts, ends = encoder.encode_with_offsets(segments.texts)
+    shift = tf.gather(segments.starts, starts.value_rowids())
+    return (_by_text(text, segments, ids, segments.ids),
+            _by_text(text, segments, starts.with_values(starts.values + shift), segments.starts),
+            _by_text(text, segments, ends.with_values(ends.values + shift), segments.ends))
+
+
+def _by_text(text, segments: _Segments, encoded, added_values) -> tf.RaggedTensor:
+    """Each segment's `encoded` values, or for an added token its `added_values` entry, in
+    order by text."""
     is_added = segments.ids >= 0
-    added = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(segments.ids, is_added),
+    added = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(added_values, is_added),
                                              tf.cast(is_added, tf.int64))
     encoded = tf.concat([added, encoded], axis=1)
     return tf.RaggedTensor.from_value_rowids(encoded, segments.rows,

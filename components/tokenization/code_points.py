@@ -44,10 +44,12 @@ def lowercase_table() -> np.ndarray:
 
 
 class CodePoints:
-    """A batch of texts as flat code points with their row ids (a ragged tensor, unpacked)."""
+    """A batch of texts as flat code points with their row ids (a ragged tensor, unpacked);
+    optionally with `origin`, the index in its original text of the code point each one comes
+    from (for offsets), which the steps below carry along."""
 
-    def __init__(self, values, rows, nrows):
-        self.values, self.rows, self.nrows = values, rows, nrows
+    def __init__(self, values, rows, nrows, origin=None):
+        self.values, self.rows, self.nrows, self.origin = values, rows, nrows, origin
 
     @classmethod
     def decode(cls, text):
@@ -62,7 +64,8 @@ class CodePoints:
 
     def keep(self, mask):
         return CodePoints(tf.boolean_mask(self.values, mask), tf.boolean_mask(self.rows, mask),
-                          self.nrows)
+                          self.nrows,
+                          None if self.origin is None else tf.boolean_mask(self.origin, mask))
 
     def lowercase(self, table, expand_capital_i_with_dot=True):
         """Rust's char::to_lowercase: "İ" becomes "i" + U+0307 (two code points) unless told
@@ -75,8 +78,9 @@ class CodePoints:
             starts = tf.repeat(tf.cumsum(counts, exclusive=True), counts)
             second = tf.range(tf.shape(values, out_type=tf.int32)[0]) - starts == 1
             cps = CodePoints(tf.where(second, COMBINING_DOT_ABOVE, values),
-                             tf.repeat(cps.rows, counts), cps.nrows)
+                             tf.repeat(cps.rows, counts), cps.nrows,
+                             None if cps.origin is None else tf.repeat(cps.origin, counts))
         size = tf.shape(table)[0]
         return CodePoints(tf.where(cps.values < size,
                                    tf.gather(table, tf.minimum(cps.values, size - 1)),
-                                   cps.values), cps.rows, cps.nrows)
+                                   cps.values), cps.rows, cps.nrows, cps.origin)

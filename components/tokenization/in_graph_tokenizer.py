@@ -3,14 +3,15 @@
 Built from the checkpoint's own files, it returns what the 🤗 fast tokenizer returns for
 `tokenizer(texts, text_pairs, padding=..., truncation=..., max_length=...)`, as int64 tensors.
 It runs in two parts, as KerasHub's tokenizer + `MultiSegmentPacker` do:
-  - an encoder per tokenizer family (`wordpiece.py`, `sentencepiece_unigram.py`) turns texts
-    into ids with 🤗's normalization, pre-tokenization and model, after the added (special)
-    tokens are found in the raw or normalized text (`added_tokens.py`);
+  - an encoder per tokenizer family (`wordpiece.py`, `sentencepiece_unigram.py`,
+    `byte_level_bpe.py`) turns texts into ids with 🤗's normalization, pre-tokenization and
+    model, after the added (special) tokens are found in the raw or normalized text
+    (`added_tokens.py`);
   - one packer (`packer.py`) applies the truncation strategy, the post-processor's template
     and padding.
-The vocabulary, the SentencePiece model and the Unicode tables are compiled into the graph as
-constants (no file paths), so a SavedModel or tf.Transform graph that calls it needs only
-tensorflow and tensorflow-text to load.
+The vocabulary, the SentencePiece model, the BPE merges and the Unicode tables are compiled
+into the graph as constants (no file paths), so a SavedModel or tf.Transform graph that calls
+it needs only tensorflow and tensorflow-text to load.
 
 Input bytes that are not valid UTF-8 are read as U+FFFD (what 🤗 gets from Python's
 `bytes.decode("utf-8", errors="replace")`), never an error.
@@ -20,19 +21,23 @@ from typing import Dict, Optional, Union
 import tensorflow as tf
 
 from tfx_hf.components.input_error import InputError
-from tfx_hf.components.tokenization.added_tokens import encode_with_added_tokens
+from tfx_hf.components.tokenization.added_tokens import (
+    encode_with_added_tokens, encode_with_offsets)
+from tfx_hf.components.tokenization.byte_level_bpe import ByteLevelBPE
 from tfx_hf.components.tokenization.packer import SegmentPacker
 from tfx_hf.components.tokenization.sentencepiece_unigram import SentencePieceUnigram
 from tfx_hf.components.tokenization.tokenizer_files import (
-    SentencePieceConfig, TokenizerConfig, WordPieceConfig, config_from_dict, config_to_dict,
-    read_tokenizer_config)
+    MODEL_TYPES, ByteLevelBPEConfig, SentencePieceConfig, TokenizerConfig, WordPieceConfig,
+    config_from_dict, config_to_dict, read_tokenizer_config)
 from tfx_hf.components.tokenization.wordpiece import BertWordPiece
 
 # The encoder of each tokenizer family: a tf.Module built from its config, called on
 # ([n] strings, optionally which of them begin their input) -> [n, (ids)] int64 without
 # special tokens; one whose added tokens can be `normalized` also has `normalize` and
-# `tokenize_normalized` (the two halves of its call).
-ENCODERS = {WordPieceConfig: BertWordPiece, SentencePieceConfig: SentencePieceUnigram}
+# `tokenize_normalized` (the two halves of its call); one that gives offsets has
+# `encode_with_offsets` (and `trim_offsets` where the post-processor trims them).
+ENCODERS = {WordPieceConfig: BertWordPiece, SentencePieceConfig: SentencePieceUnigram,
+            ByteLevelBPEConfig: ByteLevelBPE}
 
 
 class InGraphTokenizer(tf.keras.layers.Layer):
@@ -41,11 +46,15 @@ class InGraphTokenizer(tf.keras.layers.Layer):
 
     Options are named as 🤗's tokenizer call names them: `max_length` (default: the
     checkpoint's `model_max_length`), `padding` ("max_length" or "longest"), `truncation`
-    (True, "longest_first", "only_first" or "only_second") and `pad_to_multiple_of`."""
+    (True, "longest_first", "only_first" or "only_second"), `pad_to_multiple_of`, and
+    `return_offsets_mapping` (also `offset_mapping`: [batch, width, 2] int64, each token's
+    (start, end) code point range in its text, (0, 0) for special and padding tokens; WordPiece
+    and byte-level BPE so far)."""
 
     def __init__(self, tokenizer_config: TokenizerConfig, max_length: Optional[int] = None,
                  padding: str = "max_length", truncation: Union[bool, str] = True,
-                 pad_to_multiple_of: Optional[int] = None, **kwargs):
+                 pad_to_multiple_of: Optional[int] = None, return_offsets_mapping: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         max_length = max_length or tokenizer_config.model_max_length
         if max_length and tokenizer_config.model_max_length and \
@@ -54,6 +63,11 @@ class InGraphTokenizer(tf.keras.layers.Layer):
                              f"model_max_length={tokenizer_config.model_max_length}.")
         self.tokenizer_config = tokenizer_config
         self.encoder = ENCODERS[type(tokenizer_config)](tokenizer_config)
+        if return_offsets_mapping and not hasattr(self.encoder, "encode_with_offsets"):
+            raise InputError(
+                "return_offsets_mapping=True is supported for WordPiece and byte-level BPE "
+                f"tokenizers so far, not for {MODEL_TYPES[type(tokenizer_config)]}.")
+        self.return_offsets_mapping = return_offsets_mapping
         single_template, pair_template = tokenizer_config.templates()
         self.packer = SegmentPacker(
             single_template, pair_template, max_length=max_length,
@@ -72,13 +86,27 @@ class InGraphTokenizer(tf.keras.layers.Layer):
         text = tf.convert_to_tensor(text, dtype=tf.string)
         return encode_with_added_tokens(self.encoder, text, self.tokenizer_config.added_tokens)
 
+    def encode_with_offsets(self, text):
+        """([batch, (ids)], [batch, (starts)], [batch, (ends)]): `encode`, with each token's
+        code point range in its text, as the post-processor leaves it (trim_offsets)."""
+        text = tf.convert_to_tensor(text, dtype=tf.string)
+        ids, starts, ends = encode_with_offsets(self.encoder, text,
+                                                self.tokenizer_config.added_tokens)
+        if hasattr(self.encoder, "trim_offsets"):  # the post-processor's, for BPE
+            starts, ends = self.encoder.trim_offsets(ids, starts, ends)
+        return ids, starts, ends
+
     def call(self, text, text_pair=None) -> Dict[str, tf.Tensor]:
-        segments = [self.encode(text)]
-        if text_pair is not None:
-            segments.append(self.encode(text_pair))
-        outputs = self.packer(segments)
-        return {name: outputs[name] for name in outputs
-                if name in self.tokenizer_config.model_input_names}
+        texts = [text] if text_pair is None else [text, text_pair]
+        if self.return_offsets_mapping:
+            encoded = [self.encode_with_offsets(t) for t in texts]
+            outputs = self.packer([ids for ids, _, _ in encoded],
+                                  offsets=[offsets for _, *offsets in encoded])
+        else:
+            outputs = self.packer([self.encode(t) for t in texts])
+        names = self.tokenizer_config.model_input_names + (
+            ("offset_mapping",) if self.return_offsets_mapping else ())
+        return {name: outputs[name] for name in outputs if name in names}
 
     def get_config(self) -> dict:
         """JSON values only: the tokenizer's whole config (vocabulary included, as KerasHub's
@@ -90,6 +118,7 @@ class InGraphTokenizer(tf.keras.layers.Layer):
             "padding": self.packer.padding,
             "truncation": self.packer.truncation,
             "pad_to_multiple_of": self.packer.pad_to_multiple_of,
+            "return_offsets_mapping": self.return_offsets_mapping,
         }
 
     @classmethod

@@ -76,15 +76,29 @@ class SegmentPacker:
         self.truncation = truncation
         self.pad_to_multiple_of = pad_to_multiple_of
 
-    def __call__(self, segments: Sequence[tf.RaggedTensor]) -> Dict[str, tf.Tensor]:
+    def __call__(self, segments: Sequence[tf.RaggedTensor],
+                 offsets: Optional[Sequence[Sequence[tf.RaggedTensor]]] = None
+                 ) -> Dict[str, tf.Tensor]:
+        """`offsets`: (starts, ends) of each segment's tokens, for `offset_mapping`
+        ([batch, width, 2]: special and padding tokens (0, 0), as 🤗's)."""
         template = self.single_template if len(segments) == 1 else self.pair_template
-        segments = self.truncate(segments, self.max_length - special_token_count(template))
+        budget = self.max_length - special_token_count(template)
+        segments = self.truncate(segments, budget)
         ids, type_ids = self._apply_template(template, segments)
         width = self._padded_width(ids)
         input_ids, attention_mask = tf_text.pad_model_inputs(ids, width, self.pad_id)
         token_type_ids, _ = tf_text.pad_model_inputs(type_ids, width, 0)
-        return {"input_ids": input_ids, "attention_mask": attention_mask,
-                "token_type_ids": token_type_ids}
+        outputs = {"input_ids": input_ids, "attention_mask": attention_mask,
+                   "token_type_ids": token_type_ids}
+        if offsets is not None:
+            # Cut as the ids were (the cuts depend on the segments' lengths only).
+            mapping = []
+            for side in zip(*offsets):  # starts of each segment, then ends
+                cut = self.truncate(list(side), budget)
+                mapping.append(tf_text.pad_model_inputs(
+                    self._apply_template(template, cut, special_value=0)[0], width, 0)[0])
+            outputs["offset_mapping"] = tf.stack(mapping, axis=-1)
+        return outputs
 
     def truncate(self, segments: Sequence[tf.RaggedTensor],
                  budget: int) -> List[tf.RaggedTensor]:
@@ -117,8 +131,10 @@ class SegmentPacker:
                     "truncation='longest_first'.")
 
     @staticmethod
-    def _apply_template(template: Template, segments: Sequence[tf.RaggedTensor]):
-        """(ids, type ids) of the template with "A" and "B" replaced by the segments."""
+    def _apply_template(template: Template, segments: Sequence[tf.RaggedTensor],
+                        special_value: Optional[int] = None):
+        """(ids, type ids) of the template with "A" and "B" replaced by the segments (and its
+        special tokens by `special_value` if given)."""
         sequences = dict(zip("AB", segments))
         batch = segments[0].nrows()
         ids, type_ids = [], []
@@ -126,6 +142,8 @@ class SegmentPacker:
             if isinstance(piece, str):
                 part = sequences[piece]
             else:
+                if special_value is not None:
+                    piece = [special_value] * len(piece)
                 part = tf.RaggedTensor.from_tensor(
                     tf.tile(tf.constant([piece], tf.int64), [batch, 1]))
             ids.append(part)
@@ -135,7 +153,7 @@ class SegmentPacker:
     def _padded_width(self, ids: tf.RaggedTensor):
         if self.padding == "max_length":
             return self.max_length
-        width = tf.reduce_max(ids.row_lengths())
+        width = tf.maximum(tf.reduce_max(ids.row_lengths()), 0)  # 0 for an empty batch
         if self.pad_to_multiple_of:
             multiple = tf.constant(self.pad_to_multiple_of, tf.int64)
             width = (width + multiple - 1) // multiple * multiple

@@ -1,6 +1,7 @@
 """Reads a checkpoint's tokenizer files (`tokenizer.json`, or `vocab.txt` with
-`tokenizer_config.json`) into the options an in-graph tokenizer needs: a WordPiece (BERT family)
-or a SentencePiece Unigram (ALBERT, T5, XLM-R) tokenizer. No TensorFlow here."""
+`tokenizer_config.json`) into the options an in-graph tokenizer needs: a WordPiece (BERT family),
+a SentencePiece Unigram (ALBERT, T5, XLM-R) or a byte-level BPE (GPT-2, RoBERTa, BART, DeBERTa v1,
+Longformer) tokenizer. No TensorFlow here."""
 import dataclasses
 import functools
 import json
@@ -95,9 +96,50 @@ class SentencePieceConfig:
         return ids
 
 
-TokenizerConfig = Union[WordPieceConfig, SentencePieceConfig]
+@dataclasses.dataclass(frozen=True)
+class ByteLevelBPEConfig:
+    """A byte-level BPE tokenizer (ByteLevel pre-tokenizer, BPE model) as 🤗's tokenizer.json
+    describes it; no normalizer."""
+    vocab: Dict[str, int]  # the BPE model's vocabulary
+    merges: Tuple[Tuple[str, str], ...]  # by rank
+    unk_token: Optional[str] = None
+    fuse_unk: bool = False
+    continuing_subword_prefix: str = ""
+    end_of_word_suffix: str = ""
+    ignore_merges: bool = False  # a word that is a token is that token, merges or not
+    add_prefix_space: bool = False  # ByteLevel pre-tokenizer options
+    use_regex: bool = True
+    # The post-processor's offset trimming (RobertaProcessing's or ByteLevel's trim_offsets,
+    # and the add_prefix_space it trims with).
+    trim_offsets: bool = False
+    trim_offsets_add_prefix_space: bool = False
+    pad_token: str = "<pad>"
+    model_max_length: Optional[int] = None
+    model_input_names: tuple = ("input_ids", "attention_mask")
+    # None: no special tokens (ByteLevel's post-processor, or none): A, and A B with type 1.
+    single_template: Optional[Template] = None
+    pair_template: Optional[Template] = None
+    added_tokens: Tuple[AddedToken, ...] = ()
+
+    def templates(self) -> Tuple[Template, Template]:
+        if self.single_template is not None:
+            return self.single_template, self.pair_template
+        return (("A", 0),), (("A", 0), ("B", 1))
+
+    def token_id(self, token: str) -> int:
+        return _token_id(self._ids, token)
+
+    @functools.cached_property
+    def _ids(self) -> Dict[str, int]:
+        ids = dict(self.vocab)
+        ids.update((token.content, token.id) for token in self.added_tokens)
+        return ids
+
+
+TokenizerConfig = Union[WordPieceConfig, SentencePieceConfig, ByteLevelBPEConfig]
 # 🤗's name of each tokenizer model, as tokenizer.json's model.type spells it.
-MODEL_TYPES = {WordPieceConfig: "WordPiece", SentencePieceConfig: "Unigram"}
+MODEL_TYPES = {WordPieceConfig: "WordPiece", SentencePieceConfig: "Unigram",
+               ByteLevelBPEConfig: "BPE"}
 
 
 def config_to_dict(config: TokenizerConfig) -> dict:
@@ -123,6 +165,7 @@ def _template_from_json(template) -> Template:
 
 _FROM_JSON = {
     "pieces": lambda pieces: tuple((piece, score) for piece, score in pieces),
+    "merges": lambda merges: tuple((left, right) for left, right in merges),
     "model_input_names": tuple,
     "single_template": _template_from_json,
     "pair_template": _template_from_json,
@@ -158,11 +201,28 @@ def _read_json(path: str) -> dict:
 
 
 def _templates(tokenizer_json: str, post_processor: Optional[dict]):
-    """(single, pair) templates of a TemplateProcessing or BertProcessing post-processor, or
-    (None, None) for the default."""
+    """(single, pair) templates of a TemplateProcessing, BertProcessing or RobertaProcessing
+    post-processor, or (None, None) for the default. A ByteLevel post-processor adds no tokens
+    (it only trims offsets): alone it is the default, in a Sequence it is skipped."""
     if not post_processor:
         return None, None
     kind = post_processor.get("type")
+    if kind == "ByteLevel":
+        return None, None
+    if kind == "Sequence":
+        adding = [p for p in post_processor.get("processors") or []
+                  if (p or {}).get("type") != "ByteLevel"]
+        if len(adding) > 1:
+            raise TokenizerFilesError(
+                f"{tokenizer_json}: a Sequence post_processor with "
+                f"{[p.get('type') for p in adding]} is not supported (at most one besides "
+                "ByteLevel).")
+        return _templates(tokenizer_json, adding[0] if adding else None)
+    if kind == "RobertaProcessing":
+        # <s> A </s> and <s> A </s></s> B </s>, every type id 0.
+        (_, sep), (_, cls) = post_processor["sep"], post_processor["cls"]
+        return (((cls,), 0), ("A", 0), ((sep,), 0)), \
+            (((cls,), 0), ("A", 0), ((sep, sep), 0), ("B", 0), ((sep,), 0))
     if kind == "TemplateProcessing":
         specials = {name: tuple(spec["ids"])
                     for name, spec in post_processor.get("special_tokens", {}).items()}
@@ -181,8 +241,8 @@ def _templates(tokenizer_json: str, post_processor: Optional[dict]):
         (_, sep), (_, cls) = post_processor["sep"], post_processor["cls"]
         return _bert_templates(cls, sep)
     raise TokenizerFilesError(
-        f"{tokenizer_json}: post_processor {kind!r} is not supported (TemplateProcessing and "
-        "BertProcessing are).")
+        f"{tokenizer_json}: post_processor {kind!r} is not supported (TemplateProcessing, "
+        "BertProcessing, RobertaProcessing and ByteLevel are).")
 
 
 def _added_tokens(tokenizer_json: str, spec: dict, raw_text_only: bool) -> Tuple[AddedToken, ...]:
@@ -296,8 +356,132 @@ def _wordpiece_config(tokenizer_json: str, spec: dict, tokenizer_config: dict,
         added_tokens=_added_tokens(tokenizer_json, spec, raw_text_only=True))
 
 
+# The split regex of GPT-2 (ByteLevel's own with use_regex), as a Split pre-tokenizer spells it.
+GPT2_SPLIT_PATTERN = (r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|"
+                      r"\s+(?!\S)|\s+")
+
+
+def _byte_level_pre_tokenizer(tokenizer_json: str, pre_tokenizer: dict) -> dict:
+    """The ByteLevel pre-tokenizer's options: ByteLevel itself, or a Sequence of a Split by the
+    GPT-2 regex (isolated) and a ByteLevel without regex or prefix space, which splits alike."""
+    kind = pre_tokenizer.get("type")
+    steps = (pre_tokenizer.get("pretokenizers") or []) if kind == "Sequence" else [pre_tokenizer]
+    if len(steps) == 1 and steps[0].get("type") == "ByteLevel":
+        return steps[0]
+    if [step.get("type") for step in steps] == ["Split", "ByteLevel"]:
+        split, byte_level = steps
+        pattern = split.get("pattern") or {}
+        if pattern.get("Regex", pattern.get("String")) != GPT2_SPLIT_PATTERN or \
+                split.get("behavior") != "Isolated" or split.get("invert"):
+            raise TokenizerFilesError(
+                f"{tokenizer_json}: Split pre-tokenizer {pattern} (behavior "
+                f"{split.get('behavior')!r}, invert {split.get('invert')!r}) is not supported; "
+                "in-graph byte-level BPE supports GPT-2's split regex, isolated.")
+        if byte_level.get("add_prefix_space") or byte_level.get("use_regex", True):
+            raise TokenizerFilesError(
+                f"{tokenizer_json}: a ByteLevel pre-tokenizer after a Split must have "
+                "add_prefix_space and use_regex off to be supported in-graph.")
+        return {**byte_level, "use_regex": True}
+    listed = f" ({[step.get('type') for step in steps]})" if kind == "Sequence" else ""
+    raise TokenizerFilesError(
+        f"{tokenizer_json}: pre_tokenizer {kind!r}{listed} is not supported with a BPE model; "
+        "in-graph BPE supports the ByteLevel pre-tokenizer (GPT-2, RoBERTa, BART).")
+
+
+def _offset_trimming(post_processor: Optional[dict]) -> Tuple[bool, bool]:
+    """(trim_offsets, add_prefix_space) of the post-processor that trims offsets, if any."""
+    post_processor = post_processor or {}
+    steps = (post_processor.get("processors") or []) if \
+        post_processor.get("type") == "Sequence" else [post_processor]
+    for step in steps:
+        if step.get("type") in ("RobertaProcessing", "ByteLevel"):
+            return (bool(step.get("trim_offsets", True)),
+                    bool(step.get("add_prefix_space", True)))
+    return False, False
+
+
+def _merges(merges) -> Tuple[Tuple[str, str], ...]:
+    """tokenizer.json's merges: "a b" strings (older files) or [a, b] pairs."""
+    pairs = []
+    for merge in merges:
+        pair = merge.split(" ") if isinstance(merge, str) else merge
+        if len(pair) != 2:
+            raise TokenizerFilesError(f"BPE merge {merge!r} is not a pair of tokens.")
+        pairs.append((pair[0], pair[1]))
+    return tuple(pairs)
+
+
+def _pad_token(tokenizer_json: str, tokenizer_config: dict) -> Optional[str]:
+    """The pad token as transformers finds it: tokenizer_config.json, special_tokens_map.json,
+    else the default of the tokenizer class (RoBERTa's "<pad>", DeBERTa's "[PAD]"; GPT-2 has
+    none). Hub checkpoints such as roberta-base name no special tokens in their files."""
+    def content(value):
+        return value.get("content") if isinstance(value, dict) else value
+
+    if content(tokenizer_config.get("pad_token")):
+        return content(tokenizer_config["pad_token"])
+    special_tokens_map = os.path.join(os.path.dirname(tokenizer_json), "special_tokens_map.json")
+    if os.path.isfile(special_tokens_map):
+        pad_token = content(_read_json(special_tokens_map).get("pad_token"))
+        if pad_token:
+            return pad_token
+    if "pad_token" in tokenizer_config:  # set to null on purpose
+        return None
+    try:
+        import inspect
+
+        import transformers
+        tokenizer_class = getattr(transformers, tokenizer_config["tokenizer_class"])
+        default = inspect.signature(tokenizer_class.__init__).parameters["pad_token"].default
+        return default if isinstance(default, str) else None
+    except (ImportError, KeyError, AttributeError, TypeError):
+        return None
+
+
+def _byte_level_bpe_config(tokenizer_json: str, spec: dict, tokenizer_config: dict,
+                           model_max_length: Optional[int]) -> ByteLevelBPEConfig:
+    model = spec["model"]
+    if model.get("byte_fallback"):
+        raise TokenizerFilesError(
+            f"{tokenizer_json}: a BPE model with byte_fallback=True (Llama/Mistral-style "
+            "SentencePiece BPE) is not supported in-graph; byte-level BPE is.")
+    if model.get("dropout"):
+        raise TokenizerFilesError(
+            f"{tokenizer_json}: BPE dropout={model['dropout']} makes tokenization random; "
+            "in-graph BPE needs dropout=None.")
+    normalizer = spec.get("normalizer")
+    if normalizer and not (normalizer.get("type") == "Sequence"
+                           and not normalizer.get("normalizers")):
+        raise TokenizerFilesError(
+            f"{tokenizer_json}: normalizer {normalizer.get('type')!r} is not supported with a "
+            "BPE model (byte-level BPE has none).")
+    pre_tokenizer = _byte_level_pre_tokenizer(tokenizer_json, spec.get("pre_tokenizer") or {})
+    single, pair = _templates(tokenizer_json, spec.get("post_processor"))
+    trim_offsets, trim_add_prefix_space = _offset_trimming(spec.get("post_processor"))
+    added = _added_tokens(tokenizer_json, spec, raw_text_only=False)
+    pad_token = _pad_token(tokenizer_json, tokenizer_config)
+    if not pad_token:
+        raise TokenizerFilesError(
+            f"{tokenizer_json}: the tokenizer has no pad_token (GPT-2 has none), so inputs "
+            "cannot be padded; set one and save it, e.g. `tokenizer.pad_token = "
+            "tokenizer.eos_token; tokenizer.save_pretrained(dir)`.")
+    return ByteLevelBPEConfig(
+        vocab=dict(model["vocab"]), merges=_merges(model.get("merges") or []),
+        unk_token=model.get("unk_token"), fuse_unk=bool(model.get("fuse_unk")),
+        continuing_subword_prefix=model.get("continuing_subword_prefix") or "",
+        end_of_word_suffix=model.get("end_of_word_suffix") or "",
+        ignore_merges=bool(model.get("ignore_merges")),
+        add_prefix_space=bool(pre_tokenizer.get("add_prefix_space", True)),
+        use_regex=bool(pre_tokenizer.get("use_regex", True)),
+        trim_offsets=trim_offsets, trim_offsets_add_prefix_space=trim_add_prefix_space,
+        pad_token=pad_token, model_max_length=model_max_length,
+        model_input_names=_model_input_names(tokenizer_config, pair),
+        single_template=single, pair_template=pair, added_tokens=added)
+
+
 # tokenizer.json's model.type -> the reader of its options.
-_TOKENIZER_JSON_READERS = {"WordPiece": _wordpiece_config, "Unigram": _sentencepiece_config}
+_TOKENIZER_JSON_READERS = {"WordPiece": _wordpiece_config, "Unigram": _sentencepiece_config,
+                           "BPE": _byte_level_bpe_config}
 
 
 def _config_from_tokenizer_json(tokenizer_json: str, tokenizer_config: dict,
@@ -307,9 +491,9 @@ def _config_from_tokenizer_json(tokenizer_json: str, tokenizer_config: dict,
     if model_type not in _TOKENIZER_JSON_READERS:
         raise TokenizerFilesError(
             f"{tokenizer_json} describes a {model_type!r} tokenizer; in-graph "
-            "tokenization supports WordPiece (BERT, DistilBERT, ELECTRA, MiniLM) and "
-            "SentencePiece Unigram (ALBERT, T5, XLM-R) so far; byte-level BPE (GPT-2, "
-            "RoBERTa, Llama) is not supported.")
+            "tokenization supports WordPiece (BERT, DistilBERT, ELECTRA, MiniLM), "
+            "SentencePiece Unigram (ALBERT, T5, XLM-R) and byte-level BPE (GPT-2, RoBERTa, "
+            "BART, DeBERTa v1, Longformer).")
     return _TOKENIZER_JSON_READERS[model_type](tokenizer_json, spec, tokenizer_config,
                                                model_max_length)
 

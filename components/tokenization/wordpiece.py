@@ -11,8 +11,11 @@ Each step follows `tokenizers` (Rust) exactly, with per-code-point tables probed
     including $+<=>^`|~, and Unicode P*);
   - a word longer than max_input_chars_per_word CHARACTERS (not bytes) is one [UNK].
 The work runs on code points (int32); NFD and WordPiece are the only string-level ops.
+Offsets (`encode_with_offsets`) carry each code point's index in the original text through
+these steps and map WordPiece's byte offsets in each word back through them.
 """
 import re
+from typing import NamedTuple
 
 import tensorflow as tf
 import tensorflow_text as tf_text
@@ -68,6 +71,28 @@ class BertWordPiece(tf.Module):
     def _flags_of(self, values):
         return tf.cast(tf.gather(self._flags, values), tf.int32)
 
+    def _normalize_with_origin(self, text) -> CodePoints:
+        """`_normalize` with each code point's index in the original text. NFD runs per
+        character here (tensorflow-text has offsets maps for NFC/NFKC only): that differs from
+        the whole text's NFD only in the order of the combining marks it reorders, nearly all
+        nonspacing marks, which strip_accents drops."""
+        chars = tf.strings.unicode_decode(text, "UTF-8", errors="replace",
+                                          replacement_char=0xFFFD)
+        rows = chars.value_rowids()
+        index = tf.range(tf.size(rows, tf.int64)) - tf.gather(chars.row_starts(), rows)
+        if not self.strip_accents:
+            return self._clean_strip_lower(CodePoints(chars.values, rows, chars.nrows(), index))
+        parts = tf.strings.unicode_decode(tf_text.normalize_utf8(tf.strings.unicode_encode(
+            chars.values[:, None], "UTF-8"), "NFD"), "UTF-8")
+        # Encoding wrote noncharacters as U+FFFD (one code point, as NFD leaves it): put
+        # them back.
+        original = tf.gather(chars.values, parts.value_rowids())
+        nonchar = tf.equal(original & 0xFFFE, 0xFFFE) | \
+            ((original >= 0xFDD0) & (original <= 0xFDEF))
+        return self._clean_strip_lower(CodePoints(
+            tf.where(nonchar, original, parts.values), tf.gather(rows, parts.value_rowids()),
+            chars.nrows(), tf.gather(index, parts.value_rowids())))
+
     def _normalize(self, text) -> CodePoints:
         if self.strip_accents:
             # NFD first, on the raw text (🤗 runs it after clean_text: the two orders differ
@@ -75,7 +100,9 @@ class BertWordPiece(tf.Module):
             # reorder and that are not nonspacing marks, all dropped next). It also reads
             # invalid UTF-8 as U+FFFD, as decoding does.
             text = tf_text.normalize_utf8(text, "NFD")
-        cps = CodePoints.decode(text)
+        return self._clean_strip_lower(CodePoints.decode(text))
+
+    def _clean_strip_lower(self, cps: CodePoints) -> CodePoints:
         if self.clean_text:
             flags = self._flags_of(cps.values)
             cps.values = tf.where(flags & CLEAN_SPACE != 0, 32, cps.values)
@@ -106,8 +133,44 @@ class BertWordPiece(tf.Module):
         ids = tf.concat([fast_ids, exact_ids], axis=0)
         return tf.gather(ids, tf.argsort(tf.concat([fast_rows, exact_rows], 0)))
 
+    def encode_with_offsets(self, text):
+        """([n, (ids)], [n, (starts)], [n, (ends)]): the exact path's ids with each token's
+        code point range in the text, as 🤗's offsets (a "##" piece covers its own chars; an
+        [UNK] word, the whole word)."""
+        cps = self._normalize_with_origin(text)
+        words, chars, word_rows = self._words(cps)
+        ids, byte_starts, byte_ends = self._wordpiece.tokenize_with_offsets(words.strings)
+        # The char (in `chars.values`) of each byte of the words' UTF-8: pieces' byte offsets
+        # to chars. (Noncharacter words are [UNK]: their bytes do not matter.)
+        n_bytes = _utf8_lengths(chars.values)
+        char_of_byte = tf.repeat(tf.range(tf.size(n_bytes, tf.int64)), n_bytes)
+        word_byte = tf.gather(tf.concat([[0], tf.cumsum(n_bytes)], 0), chars.row_starts())
+        piece_word = ids.value_rowids()
+        base = tf.gather(word_byte, piece_word)
+        first = tf.gather(char_of_byte, base + byte_starts.values)
+        last = tf.gather(char_of_byte, base + tf.maximum(byte_ends.values - 1, 0))
+        unknown = tf.gather(words.unknown, piece_word)
+        first = tf.where(unknown, tf.gather(chars.row_starts(), piece_word), first)
+        last = tf.where(unknown, tf.gather(chars.row_limits(), piece_word) - 1, last)
+        starts = tf.gather(words.origin, first)
+        ends = tf.gather(words.origin, last) + 1
+
+        def by_text(values):
+            return tf.RaggedTensor.from_value_rowids(ids.with_values(values), word_rows,
+                                                     nrows=cps.nrows).merge_dims(1, 2)
+        return by_text(ids.values), by_text(starts), by_text(ends)
+
     def _exact(self, text) -> tf.RaggedTensor:
-        cps = self._normalize(text)
+        words, _, word_rows = self._words(self._normalize(text))
+        pieces = self._wordpiece.tokenize(words.strings)  # [words, (pieces)]
+        by_text = tf.RaggedTensor.from_value_rowids(pieces, word_rows, nrows=tf.shape(
+            text, out_type=tf.int64)[0])
+        return by_text.merge_dims(1, 2)
+
+    def _words(self, cps: CodePoints):
+        """(words, their chars [words, (code points)], the text of each word): BERT's
+        pre-tokenization of normalized code points; `words.strings` has unk_token for a word
+        WordPiece must not see (over max_input_chars_per_word, or with a noncharacter)."""
         flags = self._flags_of(cps.values)
         space = flags & WHITESPACE != 0
         isolated_flags = PUNCTUATION | (CJK if self.handle_chinese_chars else 0)
@@ -127,8 +190,17 @@ class BertWordPiece(tf.Module):
         nonchar = tf.equal(values & 0xFFFE, 0xFFFE) | ((values >= 0xFDD0) & (values <= 0xFDEF))
         unknown = (chars.row_lengths() > self.max_chars) | tf.reduce_any(
             chars.with_values(nonchar), axis=1)
-        words = tf.where(unknown, self.unk_token, words)
-        pieces = self._wordpiece.tokenize(words)  # [words, (pieces)]
-        by_text = tf.RaggedTensor.from_value_rowids(pieces, tf.boolean_mask(cps.rows, starts),
-                                                    nrows=cps.nrows)
-        return by_text.merge_dims(1, 2)
+        origin = None if cps.origin is None else tf.boolean_mask(cps.origin, ~space)
+        return (_Words(tf.where(unknown, self.unk_token, words), unknown, origin), chars,
+                tf.boolean_mask(cps.rows, starts))
+
+
+class _Words(NamedTuple):
+    strings: tf.Tensor
+    unknown: tf.Tensor
+    origin: tf.Tensor  # of each char of the words, in order, or None
+
+
+def _utf8_lengths(cps):
+    return 1 + tf.cast(cps >= 0x80, tf.int64) + tf.cast(cps >= 0x800, tf.int64) + \
+        tf.cast(cps >= 0x10000, tf.int64)

@@ -8,6 +8,7 @@ import importlib
 import math
 import os
 import time
+from typing import List
 
 import numpy as np
 import tensorflow as tf
@@ -70,19 +71,26 @@ def _rows(file_pattern, data_accessor, tf_transform_output: tft.TFTransformOutpu
     return batches.map(to_model_io, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
 
 
-def _training_batches(rows: tf.data.Dataset, sample_rows: tf.data.Dataset,
-                      config: TaskConfig, pad_id: int) -> tf.data.Dataset:
+def _bucket_lengths(sample_rows: tf.data.Dataset, config: TaskConfig) -> List[int]:
+    """The lengths batches are padded to, in training and in the served model: with
+    padding="buckets" a few chosen from a sample of the training rows, else max_length."""
     if config.padding == "max_length":
-        return rows.batch(config.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+        return [config.max_length]
     lengths = np.concatenate([bucketing.row_lengths(features).numpy() for features, _ in
                               sample_rows.batch(config.batch_size).take(LENGTH_SAMPLE_BATCHES)])
     bucket_lengths = bucketing.choose_bucket_lengths(lengths, config.max_length,
                                                      config.num_buckets)
-    logging.info("Padding training batches to %d bucket lengths %s (median row length %d, "
-                 "max_length %d): at most %d compiled training shapes.", len(bucket_lengths),
-                 bucket_lengths, int(np.median(lengths)), config.max_length,
-                 len(bucket_lengths))
+    logging.info("Padding batches to %d bucket lengths %s (median row length %d, max_length "
+                 "%d): at most %d compiled shapes.", len(bucket_lengths), bucket_lengths,
+                 int(np.median(lengths)), config.max_length, len(bucket_lengths))
     progress.report_bucket_lengths(bucket_lengths)
+    return bucket_lengths
+
+
+def _training_batches(rows: tf.data.Dataset, bucket_lengths: List[int], config: TaskConfig,
+                      pad_id: int) -> tf.data.Dataset:
+    if bucket_lengths == [config.max_length]:
+        return rows.batch(config.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
     return bucketing.bucketed_batches(rows, bucket_lengths, config.batch_size,
                                       pad_id).prefetch(tf.data.AUTOTUNE)
 
@@ -118,8 +126,8 @@ def run_fn(fn_args: FnArgs) -> None:
         return _rows(files, fn_args.data_accessor, tf_transform_output, config, task,
                      len(label_names), training)
 
-    train = _training_batches(rows(fn_args.train_files, True),
-                              rows(fn_args.train_files, False), config,
+    bucket_lengths = _bucket_lengths(rows(fn_args.train_files, False), config)
+    train = _training_batches(rows(fn_args.train_files, True), bucket_lengths, config,
                               _pad_id(config.checkpoint))
     evaluation = rows(fn_args.eval_files, False).batch(config.batch_size)
     with strategy.scope():
@@ -136,7 +144,8 @@ def run_fn(fn_args: FnArgs) -> None:
 
     export_serving_model(model, tf_transform_output, fn_args.serving_model_dir,
                          text_features=config.text_features, label_feature=config.label_feature,
-                         label_names=label_names, task=config.task)
+                         label_names=label_names, task=config.task,
+                         serving_lengths=bucket_lengths)
     hf_dir = hf_format_dir(os.path.dirname(fn_args.serving_model_dir))
     model.save_pretrained(hf_dir)
     _copy_tokenizer_files(config.checkpoint, hf_dir)

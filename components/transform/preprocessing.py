@@ -20,11 +20,23 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Dict[str, Any]) -> D
         if feature not in inputs:
             raise InputError(f"Text feature {feature!r} is not in the examples; features: "
                              f"{sorted(inputs)}.")
-    tokenizer = InGraphTokenizer.from_pretrained(
-        config.checkpoint, max_length=config.max_length, padding="max_length")
-    texts = [dense_column(inputs[f], "") for f in config.text_features]
-    outputs = dict(tokenizer(*texts))
+    outputs = tokenize(in_graph_tokenizer(config), inputs, config)
     if config.label_feature in inputs:
         outputs[LABEL_ID_FEATURE] = get_task(config.task).transform_label(
             inputs[config.label_feature])
     return outputs
+
+
+def in_graph_tokenizer(config: TaskConfig) -> InGraphTokenizer:
+    """The checkpoint's tokenizer with the options the transform graph gives it (the tokenizer
+    TokenizerParityCheck compares with the 🤗 fast tokenizer)."""
+    return InGraphTokenizer.from_pretrained(
+        config.checkpoint, max_length=config.max_length, padding="max_length")
+
+
+def tokenize(tokenizer: InGraphTokenizer, inputs: Dict[str, Any],
+             config: TaskConfig) -> Dict[str, Any]:
+    """The model inputs of the text features of `inputs` (parsed tf.Example features: dense
+    `[batch, 1]`, sparse or ragged; a missing text is "")."""
+    texts = [dense_column(inputs[f], "") for f in config.text_features]
+    return dict(tokenizer(*texts))

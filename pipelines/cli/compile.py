@@ -58,7 +58,10 @@ def compile_options(args: argparse.Namespace, section: Dict[str, Any]) -> Dict[s
     images.update({k: str(v) for k, v in
                    config.parse_assignments(args.component_image, "--component-image").items()})
     resources = {k: dict(v or {}) for k, v in (section.get("resources") or {}).items()}
-    for component, spec in config.parse_resources(args.resources).items():
+    flags.check_resources(resources, "compile.resources:")
+    flag_resources = config.parse_resources(args.resources)
+    flags.check_resources(flag_resources, "--resources")
+    for component, spec in flag_resources.items():
         resources.setdefault(component, {}).update(spec)
     vertex_trainer = config.merged(section.get("vertex_trainer") or {}, {
         key: getattr(args, "vertex_trainer_" + key) for key in VERTEX_TRAINER_FLAGS})

@@ -30,6 +30,7 @@ def add_parser(commands) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     output = os.path.abspath(args.output)
+    flags.check_output_folder(output)  # before the session, which writes its log there
     pipeline = precedence.given_flags(args, flags.TRAINING_FLAGS)
 
     def work(console, watcher):

@@ -101,6 +101,20 @@ def _evaluation(evaluation, execution: NodeExecution) -> str:
     return ", ".join(f"{k} {v:.4f}" for k, v in list(metrics.items())[:3])
 
 
+def _tokenizer_parity(parity) -> str:
+    """TokenizerParityCheck's rows: `tokenizer parity 120/120 rows exact`."""
+    from tfx_hf.components.tokenizer_parity import certificate
+
+    if not parity.has_custom_property(certificate.ROWS_COMPARED_PROPERTY):
+        return ""
+    exact = parity.get_int_custom_property(certificate.EXACT_ROWS_PROPERTY)
+    compared = parity.get_int_custom_property(certificate.ROWS_COMPARED_PROPERTY)
+    allowed = parity.has_custom_property(certificate.ALLOWED_MISMATCH_PROPERTY) and \
+        parity.get_int_custom_property(certificate.ALLOWED_MISMATCH_PROPERTY)
+    return f"tokenizer parity {exact:,}/{compared:,} rows exact" + (
+        " (differences allowed)" if allowed else "")
+
+
 def _model(model, execution: NodeExecution, training: Dict[str, Any]) -> str:
     parts = []
     if training.get("buckets"):
@@ -113,6 +127,7 @@ def _model(model, execution: NodeExecution, training: Dict[str, Any]) -> str:
 # output key (TFX's standard_component_specs names) → its figure
 FIGURES: Dict[str, Callable[..., str]] = {
     "examples": lambda a, e, t: _rows(a),
+    "tokenizer_parity": lambda a, e, t: _tokenizer_parity(a),
     "statistics": lambda a, e, t: _statistics(a),
     "schema": lambda a, e, t: _schema(a),
     "anomalies": lambda a, e, t: _anomalies(a),

@@ -5,7 +5,9 @@ nowhere, from the signature of the function the command calls (create_pipeline,
 run_text_classification, compile_pipeline, submit), which holds the one default.
 """
 import argparse
-from typing import Dict, Optional
+import os
+import tempfile
+from typing import Any, Dict, Mapping, Optional
 
 from tfx_hf.components.hf_dataset_example_gen.dataset_source import INVALID_UTF8_MODES
 from tfx_hf.pipelines.beam_args import BEAM_MODES
@@ -38,6 +40,11 @@ PIPELINE_FLAGS = {
         "action": "store_true", "help": "let the model's task or label names differ from "
         "those of the models before it: evaluate it without a baseline and push it over the "
         "newest version at the push destination"}),
+    "allow_tokenizer_mismatch": ("--allow-tokenizer-mismatch", {
+        "action": "store_true", "help": "train even when the in-graph tokenizer gives other "
+        "ids than the checkpoint's 🤗 fast tokenizer on rows of the dataset (the differences "
+        "are recorded in summary.json and the report); without it the run stops before "
+        "training"}),
 }
 
 
@@ -81,6 +88,44 @@ def add_verbose_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="stream the full log (TFX, Beam, TensorFlow) here instead of "
                         "one line per component; it always goes to OUTPUT/logs/run.log")
+
+
+def add_allow_op_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-op", action="append", metavar="NAME",
+                        help="admit this op type beside the ops a tfx-hf export uses "
+                        "(repeatable; for your own model's ops: ops that read or write files, "
+                        "run Python or start processes are refused by default)")
+
+
+def check_output_folder(path: str, where: str = "--output") -> None:
+    """`path` is, or can be made, a folder this process can write to (the run's log, MLMD and
+    pipeline root go there), checked by writing in it; ConfigError naming `where` else."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ConfigError(f"{where} {path!r} is a file, not a folder: give a folder (it is "
+                          "created if it does not exist).")
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise ConfigError(f"{where} {path!r} cannot be written ({e.strerror or e}): give a "
+                          "folder you can write to.") from None
+
+
+def check_resources(resources: Mapping[str, Mapping[str, Any]], where: str) -> None:
+    """cpu a positive number of cores and accelerator_count a positive whole number, for each
+    component of `resources` (parsed `--resources` or compile.resources)."""
+    for component, spec in resources.items():
+        for key, whole, example in (("cpu", False, "cpu=8 or cpu=0.5"),
+                                    ("accelerator_count", True, "accelerator_count=1")):
+            value = (spec or {}).get(key)
+            if value is None:
+                continue
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or value <= 0 or (whole and value != int(value)):
+                kind = "a positive whole number" if whole else "a positive number"
+                raise ConfigError(f"{where} {component}: {key}={value!r} is not {kind}: write "
+                                  f"{example}.")
 
 
 def parse_splits(text: Optional[str]) -> Optional[Dict[str, str]]:

@@ -60,6 +60,13 @@ def run_summary(summary: Dict[str, Any], path: str, file: Optional[TextIO] = Non
                                      (summary.get("metrics") or {}).items()))
     say(f"Blessed: {'yes' if summary['blessed'] else 'no'}")
     say(f"Pushed model: {summary['pushed_model'] or 'not pushed'}")
+    parity = summary.get("tokenizer_parity")
+    if parity and parity.get("exact_row_rate") is not None:
+        say(f"Tokenizer parity: exact-row rate {parity['exact_row_rate']:.4f} on "
+            f"{parity['rows_compared']:,} rows" + (
+                "; DIFFERENCES ALLOWED (--allow-tokenizer-mismatch): the served model does not "
+                "get the checkpoint's ids on every row" if parity.get("mismatch_allowed")
+                else ""))
     rows = summary.get("row_counts") or {}
     say("Rows per split: " + ", ".join(f"{k} {v}" for k, v in rows.items())
         + f"; took {summary.get('seconds')} s")

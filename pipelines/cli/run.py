@@ -31,6 +31,9 @@ def execute(args: argparse.Namespace) -> int:
         args, ("output", "runner", "beam_mode", "beam_workers")))
     options["beam_args"] = precedence.beam_args(section, args, "run.beam_args")
     output = os.path.abspath(options.pop("output", DEFAULT_OUTPUT))
+    # Before the session, which writes its log there.
+    flags.check_output_folder(output, "--output" if args.output is not None else
+                              "run.output" if "output" in section else "the output folder")
 
     def work(console, watcher):
         from tfx_hf.pipelines import local_runner

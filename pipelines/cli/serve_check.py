@@ -3,7 +3,7 @@ and TensorFlow Text?"""
 import argparse
 import os
 
-from tfx_hf.pipelines.cli import printing
+from tfx_hf.pipelines.cli import flags, printing
 
 
 def add_parser(commands) -> None:
@@ -16,6 +16,7 @@ def add_parser(commands) -> None:
                         "ones: empty, non-ASCII, very long, invalid UTF-8)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds the checking process may take")
+    flags.add_allow_op_flag(parser)
     parser.set_defaults(execute=execute)
 
 
@@ -26,6 +27,6 @@ def execute(args: argparse.Namespace) -> int:
     texts = [os.fsencode(t) for t in args.text] if args.text else None  # bytes as typed
     timeout = {"timeout": args.timeout} if args.timeout is not None else {}
     # check() takes a push destination too: it checks the newest version.
-    report = serve_check.check(args.model_dir, texts, **timeout)
+    report = serve_check.check(args.model_dir, texts, allow_ops=args.allow_op or (), **timeout)
     printing.serve_check_report(report)
     return 0 if report["ok"] else 1

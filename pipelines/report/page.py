@@ -1,9 +1,9 @@
 """The report page: each section's data, rendered with the Jinja2 template beside this file.
 
 Each section is built by its own module from the run's record (`run_record.read_run`):
-dataset, token_lengths, training_curves, evaluation, blessing (thresholds and pushes),
-environment (versions), timing. Plots are matplotlib figures embedded as SVG `data:` URIs
-(plots.py). The page loads nothing: no script, no font, no remote image, and its
+dataset, token_lengths, tokenizer_parity, training_curves, evaluation, blessing (thresholds
+and pushes), environment (versions), timing. Plots are matplotlib figures embedded as SVG
+`data:` URIs (plots.py). The page loads nothing: no script, no font, no remote image, and its
 Content-Security-Policy forbids them.
 """
 import datetime
@@ -14,7 +14,7 @@ import jinja2
 from absl import logging
 
 from tfx_hf.pipelines.report import (blessing, dataset, environment, evaluation, run_record,
-                                     timing, token_lengths, training_curves)
+                                     timing, token_lengths, tokenizer_parity, training_curves)
 
 TEMPLATE = "report.html.j2"
 
@@ -22,6 +22,7 @@ TEMPLATE = "report.html.j2"
 SECTIONS: Dict[str, Callable[[run_record.RunRecord], Any]] = {
     "dataset": dataset.dataset_section,
     "token_lengths": token_lengths.token_length_section,
+    "parity_certificate": tokenizer_parity.parity_section,
     "training": training_curves.training_section,
     "evaluation": evaluation.evaluation_section,
     "blessing": blessing.blessing_section,
@@ -85,8 +86,6 @@ def render_record(record: run_record.RunRecord, output_dir: str) -> str:
     return _environment().get_template(TEMPLATE).render(
         output_dir=output_dir, record=record,
         generated=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        # The tokenizer parity certificate (hardening issue) goes here when a run records one.
-        parity_certificate=None,
         **build_sections(record))
 
 
