@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+from google.protobuf import json_format
 
 from tfx_hf.pipelines import local_runner
 from tfx_hf.pipelines.cli import console as console_lib
@@ -94,6 +95,33 @@ def test_component_lines_and_training_lines_from_recorded_runner_records(runner,
     assert "training  step 75/150  loss 0.0133  20.0 examples/s  ETA 1 min 00 s" in training
 
 
+@pytest.mark.slow  # runs the HFDatasetExampleGen executor (Beam)
+def test_example_gen_reports_its_rows_as_it_writes_them(tmp_path, topic_dataset):
+    """The real executor's Beam DoFns (DirectRunner in_memory) report the rows they wrote;
+    the plain console prints a line per tenth of the rows, the last one 120/120."""
+    from absl import logging as absl_logging
+    from tfx.types import standard_artifacts
+
+    from tfx_hf.components.hf_dataset_example_gen import executor
+    from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
+
+    component = HFDatasetExampleGen(dataset=topic_dataset, splits={"train": "train",
+                                                                   "test": "eval"})
+    examples = standard_artifacts.Examples()
+    examples.uri = str(tmp_path / "examples")
+    console, out = _plain_console()
+    with watch.PipelineWatcher(console):
+        absl_logging.info(RUNNER_FORMATS["local"][0], "HFDatasetExampleGen")
+        executor.Executor().Do({}, {"examples": [examples]}, {
+            k: v if not hasattr(v, "DESCRIPTOR") else json_format.MessageToJson(v)
+            for k, v in component.exec_properties.items()})
+        absl_logging.info(RUNNER_FORMATS["local"][1], "HFDatasetExampleGen")
+    rows = [line.strip() for line in out.getvalue().splitlines()
+            if line.strip().startswith("rows")]
+    assert rows[-1] == "rows  120/120  (100 %)"
+    assert 1 <= len(rows) <= 11
+
+
 def test_the_bar_is_drawn_on_a_terminal():
     out = io.StringIO()
     console = console_lib.Console(out, terminal=True)
@@ -113,6 +141,7 @@ def test_training_progress_reports_only_to_a_listener():
     import numpy as np
     import tensorflow as tf
 
+    from tfx_hf.components import progress_events
     from tfx_hf.components.trainer import progress
 
     class Events(logging.Handler):
@@ -135,11 +164,11 @@ def test_training_progress_reports_only_to_a_listener():
         fit(progress.TrainingProgress(total_steps=10, batch_size=4))  # nobody listens
         assert root_events.events == []  # and nothing reaches the log: it does not propagate
         listener = Events()
-        progress.logger.addHandler(listener)
+        progress_events.logger.addHandler(listener)
         try:
             fit(progress.TrainingProgress(total_steps=10, batch_size=4))
         finally:
-            progress.logger.removeHandler(listener)
+            progress_events.logger.removeHandler(listener)
     finally:
         logging.getLogger().removeHandler(root_events)
     kinds = [e["event"] for e in listener.events]

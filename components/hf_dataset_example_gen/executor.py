@@ -29,7 +29,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
-from tfx_hf.components import contracts
+from tfx_hf.components import contracts, progress_events
 from tfx_hf.components.hf_dataset_example_gen import arrow_to_examples
 from tfx_hf.components.hf_dataset_example_gen import dataset_source
 from tfx_hf.components.hf_dataset_example_gen.dataset_source import DatasetInputError
@@ -179,9 +179,9 @@ class _EncodeAndWriteShard(beam.DoFn):
     Writing in the DoFn, shard by shard, keeps memory flat and avoids Beam's per-row overhead:
     rows never travel as Beam elements."""
 
-    def __init__(self, plan: SplitPlan, output: OutputPlan):
+    def __init__(self, plan: SplitPlan, output: OutputPlan, total_rows: Optional[int]):
         super().__init__()
-        self._plan, self._output = plan, output
+        self._plan, self._output, self._total_rows = plan, output, total_rows
 
     def process(self, shard: int):
         from tfx_bsl.coders import example_coder
@@ -192,6 +192,10 @@ class _EncodeAndWriteShard(beam.DoFn):
         try:
             for table in _tables(plan, shard):
                 rows_read.inc(table.num_rows)
+                # Seen only where the DoFn runs in the process that listens (DirectRunner
+                # in_memory, the default here): the console's progress bar.
+                progress_events.report(progress_events.ROWS, rows=table.num_rows,
+                                       total=self._total_rows)
                 table = empty_null_strings(encode_class_labels(table, plan.labels_to_encode))
                 for batch in table.to_batches():
                     examples = arrow_to_examples.to_example_batch(batch, plan.features)
@@ -490,13 +494,15 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                           split_names: List[str]):
         """Runs the Beam pipeline; (rows read per input split, rows written per output
         split)."""
+        sizes = [plan.num_rows for plan in plans.values()]
+        total_rows = None if None in sizes else sum(sizes)  # unknown when streaming
         with self._make_beam_pipeline() as pipeline:
             for pattern, plan in plans.items():
                 _ = (pipeline
                      | f"Shards[{pattern}]" >> beam.Create(range(plan.num_shards))
                      | f"Reshuffle[{pattern}]" >> beam.Reshuffle()
                      | f"EncodeAndWrite[{pattern}]" >> beam.ParDo(
-                         _EncodeAndWriteShard(plan, outputs[pattern])))
+                         _EncodeAndWriteShard(plan, outputs[pattern], total_rows)))
         return (self._counts(pipeline.result, "rows_read", list(plans)),
                 self._counts(pipeline.result, "rows_written", split_names))
 

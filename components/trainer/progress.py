@@ -1,35 +1,17 @@
-"""Training progress for whoever runs the Trainer in-process and asks for it: the `tfx-hf`
-command draws its progress bar from it.
-
-Events are log records on the logger `tfx_hf.progress`, each with its fields in the record's
-`progress` attribute. That logger does not propagate: unless someone attached a handler to it
-(on Vertex AI, Kubeflow or in a user's own runner nobody does), an event costs one check and
-nothing is formatted, written or computed. The log lines for people stay in run_fn's
-ProgressLogger.
+"""Training progress events (components/progress_events.py) for whoever runs the Trainer
+in-process and listens: the `tfx-hf` command draws its progress bar from them. Nobody listens
+on Vertex AI or Kubeflow: then an event costs one check. The log lines for people stay in
+run_fn's ProgressLogger.
 """
-import logging
 import time
-from typing import Any, Sequence
+from typing import Sequence
 
 import tensorflow as tf
 
-LOGGER_NAME = "tfx_hf.progress"
-TRAIN_BEGIN, TRAIN_STEP, TRAIN_END, BUCKETS = "train_begin", "train_step", "train_end", "buckets"
+from tfx_hf.components.progress_events import (BUCKETS, TRAIN_BEGIN, TRAIN_END, TRAIN_STEP,
+                                               listening, report)
+
 MIN_INTERVAL_S = 0.1  # between two step events: a terminal redraws no faster than that
-
-logger = logging.getLogger(LOGGER_NAME)
-logger.propagate = False
-logger.setLevel(logging.INFO)
-
-
-def listening() -> bool:
-    return logger.hasHandlers()
-
-
-def report(event: str, **fields: Any) -> None:
-    """Sends one event (`event` plus its fields) to the listeners, if any."""
-    if listening():
-        logger.info(event, extra={"progress": {"event": event, **fields}})
 
 
 def report_bucket_lengths(lengths: Sequence[int]) -> None:

@@ -1,10 +1,11 @@
 """What `tfx-hf run` and `demo` show while the pipeline runs: a line as each component starts
-and as it finishes (status, elapsed time, its key figure), and the training's progress.
+and as it finishes (status, elapsed time, its key figure), and the progress of the training
+and of components that count rows (HFDatasetExampleGen).
 
 On a terminal (rich) training is one live bar (step/total, loss, examples/s, ETA) redrawn in
-place; anywhere else (CI, `| tee`, a file) every line is plain text printed once, and
-training prints a line at each tenth of its steps. This module only draws: `watch` decides
-what happened.
+place, and rows another (rows/total, ETA); anywhere else (CI, `| tee`, a file) every line is
+plain text printed once, and each bar becomes a line at each tenth of its total. This
+module only draws: `watch` decides what happened.
 """
 import math
 import time
@@ -30,6 +31,10 @@ def component_line(status: str, name: str, seconds: Optional[float] = None,
     return (line + (f"  {figure}" if figure else "")).rstrip()
 
 
+def rows_line(done: int, total: int) -> str:
+    return f"        rows  {done:,}/{total:,}  ({100 * done / max(total, 1):.0f} %)"
+
+
 def training_line(step: int, total: int, loss: float, examples_per_second: float,
                   eta_seconds: Optional[float]) -> str:
     eta = f"  ETA {elapsed(eta_seconds)}" if eta_seconds is not None else ""
@@ -50,7 +55,7 @@ class Console:
         self.terminal = _isatty(out) if terminal is None else terminal
         self._rich = None
         self._bar = None  # (rich Progress, task id) while a training bar is drawn
-        self._next_plain_step = 0
+        self._next_plain_step = self._next_plain_rows = 0
         self._batch_size = 0
         if self.terminal:
             from rich.console import Console as RichConsole
@@ -66,15 +71,15 @@ class Console:
 
     def component(self, status: str, name: str, seconds: Optional[float] = None,
                   figure: str = "") -> None:
-        if status != "start":
-            self.end_training()
+        self.end_bar()  # a bar ends when its component does (or another starts)
+        self._next_plain_rows = 0
         self.line(component_line(status, name, seconds, figure), STATUS_STYLES.get(status))
 
     def begin_training(self, total: int, first_step: int, batch_size: int) -> None:
         self._batch_size = batch_size
         self._next_plain_step = first_step + 1
         if self._rich is not None:
-            self._start_bar(total, first_step)
+            self._start_training_bar(total, first_step)
 
     def training(self, step: int, total: int, loss: float,
                  examples_per_second: float) -> None:
@@ -89,31 +94,52 @@ class Console:
                 self._next_plain_step = math.ceil(tenth * total / PLAIN_TRAINING_LINES)
             return
         if self._bar is None:
-            self._start_bar(total, step)
+            self._start_training_bar(total, step)
         progress, task = self._bar
         progress.update(task, completed=step, total=total, loss=f"{loss:.4f}",
                         speed=f"{examples_per_second:.1f}")
 
-    def end_training(self) -> None:
+    def rows(self, done: int, total: int) -> None:
+        """Rows processed so far of `total`: the rows bar, or a plain line at each tenth."""
+        if self._rich is None:
+            if done >= self._next_plain_rows or done >= total:
+                self.line(rows_line(done, total))
+                tenth = math.floor(done * PLAIN_TRAINING_LINES / max(total, 1)) + 1
+                self._next_plain_rows = math.ceil(tenth * total / PLAIN_TRAINING_LINES)
+            return
+        if self._bar is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+
+            self._start_bar(total, 0, TextColumn("        rows"), BarColumn(),
+                            MofNCompleteColumn())
+        progress, task = self._bar
+        progress.update(task, completed=done, total=total)
+
+    def end_bar(self) -> None:
         if self._bar is not None:
             progress, _ = self._bar
             progress.stop()
             self._bar = None
 
-    def _start_bar(self, total: int, first_step: int = 0) -> None:
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeRemainingColumn)
+    def _start_training_bar(self, total: int, first_step: int = 0) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
 
-        self.end_training()
+        self._start_bar(
+            total, first_step, TextColumn("        training"), BarColumn(), TextColumn("step"),
+            MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
+            TextColumn("{task.fields[speed]} examples/s"), loss="-", speed="-")
+
+    def _start_bar(self, total: int, completed: int, *columns, **fields) -> None:
+        """A live bar of `columns`, then ETA; `fields` are their {task.fields[...]}."""
+        from rich.progress import Progress, TextColumn, TimeRemainingColumn
+
+        self.end_bar()
         # Not redirecting stdout/stderr: during the run they are the log's, not the terminal's.
         progress = Progress(
-            TextColumn("        training"), BarColumn(), TextColumn("step"),
-            MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
-            TextColumn("{task.fields[speed]} examples/s"), TextColumn("ETA"),
-            TimeRemainingColumn(), console=self._rich, transient=True,
-            redirect_stdout=False, redirect_stderr=False, refresh_per_second=4)
-        task = progress.add_task("training", total=total, completed=first_step,
-                                 loss="-", speed="-")
+            *columns, TextColumn("ETA"), TimeRemainingColumn(), console=self._rich,
+            transient=True, redirect_stdout=False, redirect_stderr=False,
+            refresh_per_second=4)
+        task = progress.add_task("progress", total=total, completed=completed, **fields)
         progress.start()
         self._bar = (progress, task)
 

@@ -12,12 +12,15 @@ checked against the installed TFX by tests/test_cli_console.py. Once a component
 finished, and no other is running, its execution is read from MLMD for its key figure
 (figures.py).
 
-Training: the Trainer runs in this process under both runners, and its run_fn reports on
-the logger `tfx_hf.progress` (components/trainer/progress.py).
+Progress: the Trainer runs in this process under both runners, and its run_fn reports its
+steps on the logger `tfx_hf.progress` (components/progress_events.py); HFDatasetExampleGen
+reports the rows it has written, when its Beam DoFns run in this process (DirectRunner
+in_memory, the default).
 """
 import logging
 from typing import Any, Dict, Optional
 
+from tfx_hf.components.progress_events import LOGGER_NAME as PROGRESS_LOGGER
 from tfx_hf.pipelines.cli.console import Clock, Console
 
 # format string → what happened to the component named by the record's one argument
@@ -28,8 +31,6 @@ RUNNER_RECORDS = {
     "node %s is finished.": "done",
     "Skipping component %s.": "skipped",   # local_dag_runner.py, partial runs
 }
-PROGRESS_LOGGER = "tfx_hf.progress"  # components.trainer.progress.LOGGER_NAME, not imported:
-# that module imports TensorFlow
 log = logging.getLogger(__name__)
 
 
@@ -43,7 +44,8 @@ class PipelineWatcher(logging.Handler):
         self.console, self.metadata_path, self.pipeline_name = console, metadata_path, \
             pipeline_name
         self.clock = Clock()
-        self.training: Dict[str, Dict[str, Any]] = {}  # component → buckets, loss
+        # component → what its progress events said: bucket lengths, loss, rows
+        self.reported: Dict[str, Dict[str, Any]] = {}
 
     def watch(self, metadata_path: str, pipeline_name: str) -> None:
         """Where to read the figures of the pipeline about to run."""
@@ -57,7 +59,7 @@ class PipelineWatcher(logging.Handler):
     def __exit__(self, *exc) -> None:
         logging.getLogger().removeHandler(self)
         logging.getLogger(PROGRESS_LOGGER).removeHandler(self)
-        self.console.end_training()
+        self.console.end_bar()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -99,24 +101,27 @@ class PipelineWatcher(logging.Handler):
             execution = results.node_execution(self.metadata_path, self.pipeline_name, name)
             status = "cached" if execution is not None and execution.state == "CACHED" \
                 else "done"
-            return status, figures.key_figure(execution, self.training.get(name, {}))
+            return status, figures.key_figure(execution, self.reported.get(name, {}))
         except Exception:  # a figure is a nicety: say why in the log, show the rest
             log.warning("No key figure for %s.", name, exc_info=True)
             return "done", ""
 
     def _progress(self, event: Dict[str, Any]) -> None:
         running = self.clock.running()
-        training = self.training.setdefault(running[-1] if running else "", {})
+        reported = self.reported.setdefault(running[-1] if running else "", {})
         kind = event.get("event")
         if kind == "buckets":
-            training["buckets"] = event["lengths"]
+            reported["buckets"] = event["lengths"]
         elif kind == "train_begin":
             self.console.begin_training(event["total_steps"], event["step"],
                                         event["batch_size"])
         elif kind == "train_step":
-            training["loss"] = event["loss"]
+            reported["loss"] = event["loss"]
             self.console.training(event["step"], event["total_steps"], event["loss"],
                                   event["examples_per_second"])
+        elif kind == "rows" and event.get("total"):
+            reported["rows"] = reported.get("rows", 0) + event["rows"]
+            self.console.rows(reported["rows"], event["total"])
         elif kind == "train_end":
-            training["loss"] = event["loss"]
-            self.console.end_training()
+            reported["loss"] = event["loss"]
+            self.console.end_bar()
