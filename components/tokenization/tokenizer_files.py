@@ -31,8 +31,23 @@ class AddedToken(NamedTuple):
 Template = Tuple[Tuple[Union[str, Tuple[int, ...]], int], ...]
 
 
+class _TokenIds:
+    """Token → id of a tokenizer config: its vocabulary's (a list by id, or a dict), then its
+    added tokens'."""
+
+    def token_id(self, token: str) -> int:
+        return _token_id(self._ids, token)
+
+    @functools.cached_property
+    def _ids(self) -> Dict[str, int]:
+        vocab = self.vocab
+        ids = dict(vocab) if isinstance(vocab, dict) else {t: i for i, t in enumerate(vocab)}
+        ids.update((token.content, token.id) for token in self.added_tokens)
+        return ids
+
+
 @dataclasses.dataclass(frozen=True)
-class WordPieceConfig:
+class WordPieceConfig(_TokenIds):
     """A BERT-style WordPiece tokenizer, named as 🤗 names its options."""
     vocab: List[str]  # token for each id
     unk_token: str = "[UNK]"
@@ -58,16 +73,10 @@ class WordPieceConfig:
             return self.single_template, self.pair_template
         return _bert_templates(self.token_id(self.cls_token), self.token_id(self.sep_token))
 
-    def token_id(self, token: str) -> int:
-        return _token_id(self._ids, token)
-
-    @functools.cached_property
-    def _ids(self) -> Dict[str, int]:
-        return {t: i for i, t in enumerate(self.vocab)}
 
 
 @dataclasses.dataclass(frozen=True)
-class SentencePieceConfig:
+class SentencePieceConfig(_TokenIds):
     """A SentencePiece Unigram tokenizer as 🤗's tokenizer.json describes it."""
     pieces: Tuple[Tuple[str, float], ...]  # (piece, score) of the Unigram model, by id
     unk_id: int
@@ -86,18 +95,10 @@ class SentencePieceConfig:
     def templates(self) -> Tuple[Template, Template]:
         return self.single_template, self.pair_template
 
-    def token_id(self, token: str) -> int:
-        return _token_id(self._ids, token)
-
-    @functools.cached_property
-    def _ids(self) -> Dict[str, int]:
-        ids = {t: i for i, t in enumerate(self.vocab)}
-        ids.update((token.content, token.id) for token in self.added_tokens)
-        return ids
 
 
 @dataclasses.dataclass(frozen=True)
-class ByteLevelBPEConfig:
+class ByteLevelBPEConfig(_TokenIds):
     """A byte-level BPE tokenizer (ByteLevel pre-tokenizer, BPE model) as 🤗's tokenizer.json
     describes it; no normalizer."""
     vocab: Dict[str, int]  # the BPE model's vocabulary
@@ -126,14 +127,6 @@ class ByteLevelBPEConfig:
             return self.single_template, self.pair_template
         return (("A", 0),), (("A", 0), ("B", 1))
 
-    def token_id(self, token: str) -> int:
-        return _token_id(self._ids, token)
-
-    @functools.cached_property
-    def _ids(self) -> Dict[str, int]:
-        ids = dict(self.vocab)
-        ids.update((token.content, token.id) for token in self.added_tokens)
-        return ids
 
 
 TokenizerConfig = Union[WordPieceConfig, SentencePieceConfig, ByteLevelBPEConfig]
