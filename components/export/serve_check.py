@@ -505,14 +505,15 @@ def _check_signatures(model, texts: List[bytes], request: Dict[str, Any],
     _check_outputs(outputs, len(texts), request["expected_outputs"], report["errors"])
     report["samples"] = [_sample(t, outputs, i) for i, t in enumerate(texts)]
     if names["examples"] in model.signatures:
-        _check_examples_signature(model.signatures[names["examples"]], names["examples_input"],
-                                  texts, sorted(inputs), outputs, report)
+        _check_examples_signature(model.signatures[names["examples"]], names, texts,
+                                  sorted(inputs), outputs, report)
 
 
-def _check_examples_signature(by_example_fn, input_name: str, texts: List[bytes],
+def _check_examples_signature(by_example_fn, names: Dict[str, str], texts: List[bytes],
                               text_inputs: List[str], outputs: Dict[str, Any],
                               report: Dict[str, Any]) -> None:
-    """The same texts as tf.Examples must give the same outputs."""
+    """The same texts as tf.Examples must give the same outputs (`names`: the request's
+    signature and input names)."""
     import numpy as np
     import tensorflow as tf
 
@@ -520,19 +521,19 @@ def _check_examples_signature(by_example_fn, input_name: str, texts: List[bytes]
         name: tf.train.Feature(bytes_list=tf.train.BytesList(value=[t]))
         for name in text_inputs})).SerializeToString() for t in texts]
     try:
-        by_example = by_example_fn(**{input_name: tf.constant(examples)})
+        by_example = by_example_fn(**{names["examples_input"]: tf.constant(examples)})
     except tf.errors.InvalidArgumentError as e:
         # Other columns of the training data, if the transform graph wants them, are absent
         # here, so failing to parse them is only a warning.
-        report["warnings"].append("serving_tf_example was not checked: tf.Examples holding "
-                                  f"only {text_inputs}: {_message(e)}")
+        report["warnings"].append(f"{names['examples']} was not checked: tf.Examples "
+                                  f"holding only {text_inputs}: {_message(e)}")
         return
     diffs = [float(np.max(np.abs(by_example[k].numpy() - outputs[k])))
              for k in outputs if outputs[k].dtype.kind == "f" and k in by_example]
-    report["serving_tf_example_max_abs_diff"] = max(diffs, default=0.0)
+    report[f"{names['examples']}_max_abs_diff"] = max(diffs, default=0.0)
     if diffs and max(diffs) > 1e-4:
-        report["errors"].append(f"serving_tf_example disagrees with serving_default by "
-                                f"{max(diffs)}.")
+        report["errors"].append(f"{names['examples']} disagrees with "
+                                f"{names['serving']} by {max(diffs)}.")
 
 
 def _message(error: Exception) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 from huggingface_hub import EvalResult, ModelCardData
 from huggingface_hub.utils import HFValidationError, validate_repo_id
 
-from tfx_hf.components.contracts import SERVING_DEFAULT_SIGNATURE
+from tfx_hf.components.contracts import SERVING_DEFAULT_SIGNATURE, SERVING_EXAMPLE_SIGNATURE
 from tfx_hf.components.hub_paths import is_local_path
 
 SAVED_MODEL_DIR = "saved_model"  # where the end-to-end SavedModel goes in the Hub repository
@@ -107,8 +107,9 @@ def _saved_model_section(facts: CardFacts) -> str:
     return f"""### TensorFlow SavedModel (strings in, predictions out)
 
 `{SAVED_MODEL_DIR}/` is the end-to-end model the pipeline evaluated: tokenization runs inside
-the graph. Its signatures include `serving_default` (raw strings) and `serving_tf_example`
-(serialized `tf.Example`s). Its tokenizer ops come from **{requirement}**
+the graph. Its signatures include `{SERVING_DEFAULT_SIGNATURE}` (raw strings) and
+`{SERVING_EXAMPLE_SIGNATURE}` (serialized `tf.Example`s). Its tokenizer ops come from
+**{requirement}**
 (`{SAVED_MODEL_DIR}/assets.extra/requirements.txt`): load it with that version, and serve it
 with a TF Serving build that carries the same tensorflow-text ops.
 

@@ -96,7 +96,6 @@ class SentencePieceConfig(_TokenIds):
         return self.single_template, self.pair_template
 
 
-
 @dataclasses.dataclass(frozen=True)
 class ByteLevelBPEConfig(_TokenIds):
     """A byte-level BPE tokenizer (ByteLevel pre-tokenizer, BPE model) as 🤗's tokenizer.json
