@@ -2,13 +2,14 @@
 from typing import Dict
 
 from tfx_hf.components.input_error import InputError
-from tfx_hf.components.task import sequence_classification
+from tfx_hf.components.task import sequence_classification, token_classification
 from tfx_hf.components.task.base import Task
 
 TASKS: Dict[str, Task] = {task.name: task for task in (
     sequence_classification.SingleLabelClassification(),
     sequence_classification.MultiLabelClassification(),
     sequence_classification.Regression(),
+    token_classification.TokenClassification(),
 )}
 
 
