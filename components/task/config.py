@@ -66,6 +66,7 @@ class TaskConfig:
 
     def __post_init__(self):
         task = get_task(self.task)  # an unknown task fails here, naming the registered ones
+        self.task = task.name  # "token-classification" → "token_classification"
         for name, value, allowed in (("padding", self.padding, PADDINGS),
                                      ("precision", self.precision, PRECISIONS),
                                      ("aggregation_strategy", self.aggregation_strategy,

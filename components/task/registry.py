@@ -18,8 +18,9 @@ class UnknownTaskError(InputError):
 
 
 def get_task(name: str) -> Task:
-    """The task named `name`; an error listing the known names otherwise."""
+    """The task named `name` (or as 🤗's pipelines spell it, with hyphens:
+    "token-classification"); an error listing the known names otherwise."""
     try:
-        return TASKS[name]
+        return TASKS[name.replace("-", "_") if isinstance(name, str) else name]
     except KeyError:
         raise UnknownTaskError(f"task={name!r}: use one of {list(TASKS)}.") from None
