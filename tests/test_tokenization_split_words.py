@@ -94,10 +94,17 @@ def test_rows_without_tags_give_no_labels(checkpoints):
     assert "labels" not in got and got["word_ids"][0, :4].numpy().tolist() == [-1, 0, 1, -1]
 
 
-def test_a_row_with_more_tags_than_words_fails(checkpoints):
-    ours = SplitWordsTokenizer.from_pretrained(checkpoints["wordpiece"], max_length=16)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="number of tags and words"):
-        ours(tf.ragged.constant([["a", "b"]], tf.string), tf.ragged.constant([[1, 2, 3]]))
+@pytest.mark.parametrize("label_all_tokens", [False, True])
+def test_a_row_whose_tags_do_not_match_its_words_gets_no_labels(checkpoints, label_all_tokens):
+    """As a served tf.Example without tags reaches the transform graph (a default tag)."""
+    ours = SplitWordsTokenizer.from_pretrained(checkpoints["wordpiece"], max_length=16,
+                                               label_all_tokens=label_all_tokens,
+                                               label_names=TAG_NAMES)
+    got = ours(tf.ragged.constant([["a", "b"], ["Hello", "world"], []], tf.string),
+               tf.ragged.constant([[1, 2, 3], [1, 3], [4]], tf.int64))
+    labels = got["labels"].numpy()
+    assert (labels[0] == IGNORED_LABEL).all() and (labels[2] == IGNORED_LABEL).all()
+    assert labels[1, :4].tolist() == [IGNORED_LABEL, 1, 3, IGNORED_LABEL]
 
 
 def test_b_to_i_turns_each_begin_tag_into_its_inside_tag():

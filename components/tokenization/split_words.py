@@ -15,7 +15,9 @@ encoder of a byte-level BPE checkpoint is built with it on. A word that encodes 
 Labels (🤗's `word_ids()` alignment): the first sub-word of a word gets the word's tag, its
 other sub-words -100 (or, with `label_all_tokens`, the word's tag with B-X turned into I-X
 where the tag set has I-X), and special and padding tokens -100, which the model's loss and
-the metrics leave out.
+the metrics leave out. A row whose tag count is not its word count gets -100 everywhere:
+HFDatasetExampleGen refuses such rows in a dataset, so here they are rows without tags (a
+served tf.Example, which the transform graph gets with a default for the missing tags).
 """
 import dataclasses
 from typing import Dict, Optional, Sequence
@@ -75,10 +77,6 @@ class SplitWordsTokenizer(tf.Module):
 
     def __call__(self, words: tf.RaggedTensor,
                  tags: Optional[tf.RaggedTensor] = None) -> Dict[str, tf.Tensor]:
-        if tags is not None:
-            tf.debugging.assert_equal(
-                tags.row_lengths(), words.row_lengths(),
-                message="A row has a different number of tags and words.")
         per_word = self.tokenizer.encode(words.flat_values)  # [all words, (sub-words)]
         ids = tf.RaggedTensor.from_row_splits(per_word, words.row_splits).merge_dims(1, 2)
         word_of_token = per_word.value_rowids()  # index among all words of the batch
@@ -92,7 +90,7 @@ class SplitWordsTokenizer(tf.Module):
         carried = [word_ids.with_flat_values(word_ids.flat_values - NO_WORD)]
         if tags is not None:
             carried.append(ids.with_flat_values(
-                self._token_labels(per_word, word_of_token, tags) - IGNORED_LABEL))
+                self._token_labels(words, per_word, word_of_token, tags) - IGNORED_LABEL))
         if len(carried) == 1:
             carried.append(carried[0])
         outputs = self.tokenizer.packer([ids], offsets=[carried])
@@ -104,16 +102,23 @@ class SplitWordsTokenizer(tf.Module):
             result["labels"] = mapping[..., 1] + IGNORED_LABEL
         return result
 
-    def _token_labels(self, per_word: tf.RaggedTensor, word_of_token: tf.Tensor,
-                      tags: tf.RaggedTensor) -> tf.Tensor:
+    def _token_labels(self, words: tf.RaggedTensor, per_word: tf.RaggedTensor,
+                      word_of_token: tf.Tensor, tags: tf.RaggedTensor) -> tf.Tensor:
         """The label of each token of the batch (flat), from its word's tag."""
-        tag = tf.gather(tf.cast(tags.flat_values, tf.int64), word_of_token)
+        tags = tf.cast(tags, tf.int64)
+        row = tf.gather(words.value_rowids(), word_of_token)
+        matches = tf.gather(tf.equal(tags.row_lengths(), words.row_lengths()), row)
+        # The word's tag where its row's tags match its words (else any index: masked).
+        at = tf.where(matches, tf.gather(tags.row_starts(), row) + word_of_token
+                      - tf.gather(words.row_starts(), row), 0)
+        flat_tags = tf.concat([tags.flat_values, [IGNORED_LABEL]], axis=0)  # never empty
+        tag = tf.where(matches, tf.gather(flat_tags, at), IGNORED_LABEL)
         position_in_word = tf.range(tf.shape(word_of_token, out_type=tf.int64)[0]) - \
             tf.gather(per_word.row_starts(), word_of_token)
         if not self.label_all_tokens:
             later = tf.fill(tf.shape(tag), tf.constant(IGNORED_LABEL, tf.int64))
         elif self._later_tag is not None:
-            later = tf.gather(self._later_tag, tag)
+            later = tf.gather(self._later_tag, tf.maximum(tag, 0))  # -100: masked below
         else:
             later = tag
-        return tf.where(position_in_word == 0, tag, later)
+        return tf.where((position_in_word == 0) | (tag == IGNORED_LABEL), tag, later)
