@@ -30,6 +30,8 @@ LABEL_NAMES_PROPERTY = "label_names"
 ROW_COUNTS_PROPERTY = "row_counts"
 # Lines of csv/json/txt inputs read with U+FFFD for bytes that were not UTF-8.
 INVALID_UTF8_PROPERTY = "invalid_utf8_lines_replaced"
+# {tags column: [tag names in id order]} for the word-tagged columns (token classification).
+TAG_NAMES_PROPERTY = "tag_names"
 
 # --- TransformGraph artifact (Transform with tfx_hf's preprocessing_fn), transformed features -
 # The 🤗 model's inputs, as the tokenizer names them (a tokenizer may leave token_type_ids out).

@@ -20,6 +20,7 @@ COLUMNS_KEY = "columns"
 RENAME_COLUMNS_KEY = "rename_columns"
 CLASS_LABEL_COLUMNS_KEY = "class_label_columns"
 TEXT_COLUMNS_KEY = "text_columns"
+WORD_TAG_COLUMNS_KEY = "word_tag_columns"
 TRUST_REMOTE_CODE_KEY = "trust_remote_code"
 STREAMING_KEY = "streaming"
 INVALID_UTF8_KEY = "invalid_utf8"
@@ -36,6 +37,7 @@ class HFDatasetExampleGenSpec(component_spec.ComponentSpec):
         RENAME_COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
         CLASS_LABEL_COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
         TEXT_COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
+        WORD_TAG_COLUMNS_KEY: component_spec.ExecutionParameter(type=str, optional=True),
         TRUST_REMOTE_CODE_KEY: component_spec.ExecutionParameter(type=int, optional=True),
         STREAMING_KEY: component_spec.ExecutionParameter(type=int, optional=True),
         INVALID_UTF8_KEY: component_spec.ExecutionParameter(type=str, optional=True),
@@ -75,7 +77,13 @@ class HFDatasetExampleGen(base_beam_component.BaseBeamComponent):
     columns and the columns listed in `class_label_columns`: strings are written as int64 ids
     of their sorted names, integers are kept and named "0".."max"; each of these needs 2
     classes at least) and `row_counts` (JSON: TFX
-    split → rows written, equal to rows read). A Hub token is read from HF_TOKEN by `datasets`;
+    split → rows written, equal to rows read).
+
+    `word_tag_columns` ({words column: tags column}, names after renaming) names word-tagged
+    columns for token classification: a list of strings per row and a
+    `Sequence(ClassLabel)` of tags; a row with a different number of tags and words is an
+    error naming it. Their tag names are in `label_names` and in `tag_names` (JSON: tags
+    column → names in id order). A Hub token is read from HF_TOKEN by `datasets`;
     never pass one as a parameter (exec properties are stored in MLMD in clear).
     """
 
@@ -97,6 +105,7 @@ class HFDatasetExampleGen(base_beam_component.BaseBeamComponent):
         rename_columns: Optional[Dict[str, str]] = None,
         class_label_columns: Optional[List[str]] = None,
         text_columns: Optional[List[str]] = None,
+        word_tag_columns: Optional[Dict[str, str]] = None,
         trust_remote_code: bool = False,
         streaming: bool = False,
         invalid_utf8: str = "error",
@@ -124,6 +133,7 @@ class HFDatasetExampleGen(base_beam_component.BaseBeamComponent):
             rename_columns=_json_or_none(rename_columns),
             class_label_columns=_json_or_none(class_label_columns),
             text_columns=_json_or_none(text_columns),
+            word_tag_columns=_json_or_none(word_tag_columns),
             trust_remote_code=int(bool(trust_remote_code)),
             streaming=int(bool(streaming)),
             invalid_utf8=invalid_utf8,

@@ -31,7 +31,7 @@ from tfx.utils import proto_utils
 
 from tfx_hf.components import contracts, progress_events
 from tfx_hf.components.hf_dataset_example_gen import arrow_to_examples
-from tfx_hf.components.hf_dataset_example_gen import dataset_source
+from tfx_hf.components.hf_dataset_example_gen import dataset_source, word_tags
 from tfx_hf.components.hf_dataset_example_gen.dataset_source import DatasetInputError
 from tfx_hf.components.input_error import InputError
 
@@ -56,6 +56,8 @@ class SplitPlan:
     num_rows: Optional[int]  # None when streaming
     num_shards: int
     streaming: bool
+    # {words column: tags column}: streamed rows are checked as they are written.
+    word_tag_columns: Dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,7 +192,12 @@ class _EncodeAndWriteShard(beam.DoFn):
         rows_read = _counter("rows_read", plan.split)
         writer = _ShardWriter(output, shard, plan.num_shards)
         try:
+            rows_in_shard = 0
             for table in _tables(plan, shard):
+                if plan.streaming and plan.word_tag_columns:
+                    word_tags.check_row_lengths(table, plan.word_tag_columns,
+                                                f"{plan.split} (shard {shard})", rows_in_shard)
+                rows_in_shard += table.num_rows
                 rows_read.inc(table.num_rows)
                 # Seen only where the DoFn runs in the process that listens (DirectRunner
                 # in_memory, the default here): the console's progress bar.
@@ -350,6 +357,7 @@ class _Request:
     rename_columns: Optional[Dict[str, str]]
     class_label_columns: List[str]
     text_columns: List[str]
+    word_tag_columns: Dict[str, str]
 
     @property
     def parquet(self) -> bool:
@@ -389,7 +397,8 @@ def _parse_request(exec_properties: Dict[str, Any]) -> _Request:
         columns=_json_property(exec_properties, "columns"),
         rename_columns=_json_property(exec_properties, "rename_columns"),
         class_label_columns=_json_property(exec_properties, "class_label_columns") or [],
-        text_columns=_json_property(exec_properties, "text_columns") or [])
+        text_columns=_json_property(exec_properties, "text_columns") or [],
+        word_tag_columns=_json_property(exec_properties, "word_tag_columns") or {})
 
 
 def _open_splits(request: _Request) -> Dict[str, Any]:
@@ -423,7 +432,7 @@ def _plan_split(request: _Request, pattern: str, dataset,
         else max(1, math.ceil(num_rows / dataset_source.ROWS_PER_SHARD))
     return SplitPlan(request.source.to_json(), pattern, request.columns,
                      request.rename_columns, to_encode, features, num_rows, num_shards,
-                     streaming)
+                     streaming, request.word_tag_columns)
 
 
 def _plan_output(request: _Request, plan: SplitPlan, dataset, split_names: List[str],
@@ -444,7 +453,8 @@ def _plan_output(request: _Request, plan: SplitPlan, dataset, split_names: List[
 
 
 def _record_on_artifacts(examples, request: _Request, label_names: Dict[str, List[str]],
-                         row_counts: Dict[str, int], replaced_lines: Optional[int]) -> None:
+                         row_counts: Dict[str, int], replaced_lines: Optional[int],
+                         tag_names: Dict[str, List[str]]) -> None:
     for artifact in examples:
         examples_utils.set_payload_format(artifact, request.payload_format)
         # TFX has no file format string for Parquet, and ExampleGen's own Parquet file format
@@ -454,6 +464,8 @@ def _record_on_artifacts(examples, request: _Request, label_names: Dict[str, Lis
                 artifact, write_split.to_file_format_str(example_gen_pb2.FORMAT_TFRECORDS_GZIP))
         artifact.set_json_value_custom_property(contracts.LABEL_NAMES_PROPERTY, label_names)
         artifact.set_json_value_custom_property(contracts.ROW_COUNTS_PROPERTY, row_counts)
+        if tag_names:
+            artifact.set_json_value_custom_property(contracts.TAG_NAMES_PROPERTY, tag_names)
         if replaced_lines is not None:
             artifact.set_int_custom_property(contracts.INVALID_UTF8_PROPERTY, replaced_lines)
 
@@ -467,6 +479,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         request = _parse_request(exec_properties)
         datasets_by_split = _open_splits(request)
         check_text_columns(datasets_by_split, request.text_columns, request.source.path)
+        tag_names = word_tags.check_splits(datasets_by_split, request.word_tag_columns,
+                                           request.source.path, request.source.streaming)
         label_names, to_encode = _class_label_names(
             datasets_by_split, request.class_label_columns, request.source.path,
             request.source.streaming)
@@ -487,7 +501,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
 
         rows_read, row_counts = self._encode_and_write(plans, outputs, split_names)
         self._check_no_row_lost(plans, rows_read, row_counts, request.source.path)
-        _record_on_artifacts(examples, request, label_names, row_counts, replaced_lines)
+        _record_on_artifacts(examples, request, label_names, row_counts, replaced_lines,
+                             tag_names)
         logging.info("HFDatasetExampleGen read %s rows and wrote %s.", rows_read, row_counts)
 
     def _encode_and_write(self, plans: Dict[str, SplitPlan], outputs: Dict[str, OutputPlan],
