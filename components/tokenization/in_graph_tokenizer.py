@@ -101,8 +101,11 @@ class InGraphTokenizer(tf.keras.layers.Layer):
         """([batch, (ids)], [batch, (starts)], [batch, (ends)]): `encode`, with each token's
         code point range in its text, as the post-processor leaves it (trim_offsets)."""
         text = tf.convert_to_tensor(text, dtype=tf.string)
-        ids, starts, ends = encode_with_offsets(self.encoder, text,
-                                                self.tokenizer_config.added_tokens)
+        config = self.tokenizer_config
+        ids, starts, ends = encode_with_offsets(
+            self.encoder, text, config.added_tokens,
+            trim_offsets=getattr(config, "trim_offsets", False),  # BPE's post-processor's
+            keep_prefix_space=getattr(config, "trim_offsets_add_prefix_space", False))
         if hasattr(self.encoder, "trim_offsets"):  # the post-processor's, for BPE
             starts, ends = self.encoder.trim_offsets(ids, starts, ends)
         return ids, starts, ends
