@@ -15,7 +15,9 @@ Signatures:
 Each request batch is tokenized to max_length, then cut to the smallest of a few serving
 lengths (the Trainer's bucket lengths) that holds its longest row: short texts cost a fraction
 of a max_length pass, with the same logits. `assets.extra/tf_serving_warmup_requests` holds
-one request per serving length for TF Serving's warm-up.
+one request per serving length for TF Serving's warm-up. With `jit_compile=True` the model
+part (token ids → logits) is one XLA cluster, compiled once per serving length and batch size;
+the tokenizer (string ops XLA cannot take) and the task's outputs stay outside it.
 
 It loads with `tf.saved_model.load` where only tensorflow and tensorflow-text are installed;
 `assets.extra/requirements.txt` names the tensorflow-text version its ops need.
@@ -64,7 +66,7 @@ class _ServingModule(tf.Module):
 
     def __init__(self, model, tf_transform_output: tft.TFTransformOutput,
                  text_features: Sequence[str], label_feature: str, label_names: List[str],
-                 task: Task, serving_lengths: Sequence[int]):
+                 task: Task, serving_lengths: Sequence[int], jit_compile: bool = False):
         super().__init__()
         # The model is called, not tracked: tracking a Keras model makes tf.saved_model.save
         # trace every layer's call for Keras reloading (most of the export's time), which
@@ -83,13 +85,19 @@ class _ServingModule(tf.Module):
         self._raw_feature_spec = {name: raw_spec[name] for name in text_features}
         self._num_labels = len(label_names or [])
         self._serving_lengths = tf.constant(sorted(serving_lengths), tf.int32)
+        # Only the model part is compiled: the tokenizer's string ops have no XLA kernels.
+        # The inputs' shapes are bounded by the serving lengths, so XLA compiles one program
+        # per length (and batch size), not one per request.
+        self._logits = _Untracked(tf.function(self._model_logits, jit_compile=True)
+                                  if jit_compile else self._model_logits)
+
+    def _model_logits(self, inputs: Dict[str, tf.Tensor]) -> tf.Tensor:
+        return tf.cast(self._model.value(inputs, training=False).logits, tf.float32)
 
     def _predict(self, raw_features: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
         transformed = self.tft_layer(raw_features)
         inputs = cut_to_serving_length(model_inputs(transformed), self._serving_lengths)
-        outputs = self._model.value(inputs, training=False)
-        logits = tf.cast(outputs.logits, tf.float32)
-        return self._task.serving_outputs(logits, self._label_names)
+        return self._task.serving_outputs(self._logits.value(inputs), self._label_names)
 
     def row_lengths(self, texts: List[str]) -> List[int]:
         """Real tokens per row of `texts` in the first text feature ("" in the others)."""
@@ -142,17 +150,19 @@ class _ServingModule(tf.Module):
 def export_serving_model(model, tf_transform_output: tft.TFTransformOutput, export_dir: str,
                          text_features: Sequence[str], label_feature: str,
                          label_names: List[str], task: str,
-                         serving_lengths: Optional[Sequence[int]] = None) -> str:
+                         serving_lengths: Optional[Sequence[int]] = None,
+                         jit_compile: bool = False) -> str:
     """Saves `model` with the transform graph and string-in signatures to `export_dir`, with
     `assets.extra/requirements.txt`, `model_info.json` (contracts.ModelInfo) and TF Serving's
     warm-up requests. Each request batch is padded to the smallest serving length that holds
     it: `serving_lengths` (the Trainer's bucket lengths), and powers of two from 16 below
-    max_length (requests can be shorter than any training row), and max_length."""
+    max_length (requests can be shorter than any training row), and max_length. `jit_compile`
+    compiles the model part with XLA (TF Serving then needs `--xla_cpu_compilation_enabled`)."""
     max_length = _max_length(tf_transform_output)
     serving_lengths = sorted(set(serving_lengths or []) | set(_power_of_two_lengths(max_length))
                              | {max_length})
     module = _ServingModule(model, tf_transform_output, text_features, label_feature,
-                            label_names, get_task(task), serving_lengths)
+                            label_names, get_task(task), serving_lengths, jit_compile)
     tf.saved_model.save(module, export_dir, signatures=module.signatures())
     write_requirements(export_dir, {"tensorflow": tf.__version__,
                                     "tensorflow-text": tensorflow_text.__version__})
