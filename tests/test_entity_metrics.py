@@ -9,11 +9,13 @@ import tensorflow_model_analysis as tfma
 
 from tfx_hf.components.evaluation.entity_metrics import (
     ENTITY_METRICS, ENTITY_METRICS_MODULE, IGNORE_INDEX, EntityCounts, EntityF1,
-    entity_metrics_spec, get_entities, label_names_config, tagged_sequences, with_label_names)
+    entity_metrics_spec, get_entities, get_strict_iob2_entities, label_names_config,
+    tagged_sequences, with_label_names)
 from tfx_hf.components.input_error import InputError
 
 seqeval_metrics = pytest.importorskip("seqeval.metrics")
 from seqeval.metrics.sequence_labeling import get_entities as seqeval_get_entities  # noqa: E402
+from seqeval.scheme import IOB2 as SEQEVAL_IOB2, Tokens  # noqa: E402
 
 IOB2 = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
 IOBES = IOB2 + ["E-PER", "S-LOC", "E-MISC", "S-MISC"]
@@ -44,13 +46,15 @@ def _seqeval_sequences(examples, names):
     return true, pred
 
 
-def _seqeval_scores(true, pred):
+def _seqeval_scores(true, pred, mode="default"):
+    options = dict(mode="strict", scheme=SEQEVAL_IOB2) if mode == "strict" else {}
     report = seqeval_metrics.classification_report(true, pred, output_dict=True,
-                                                   zero_division=0)
+                                                   zero_division=0, **options)
     return {
-        "entity_precision": seqeval_metrics.precision_score(true, pred, zero_division=0),
-        "entity_recall": seqeval_metrics.recall_score(true, pred, zero_division=0),
-        "entity_f1": seqeval_metrics.f1_score(true, pred, zero_division=0),
+        "entity_precision": seqeval_metrics.precision_score(true, pred, zero_division=0,
+                                                            **options),
+        "entity_recall": seqeval_metrics.recall_score(true, pred, zero_division=0, **options),
+        "entity_f1": seqeval_metrics.f1_score(true, pred, zero_division=0, **options),
         "token_accuracy": seqeval_metrics.accuracy_score(true, pred),
         **{f"entity_{stat}/{t}": values[f"{stat}-score" if stat == "f1" else stat]
            for t, values in report.items() if "avg" not in t
@@ -75,15 +79,24 @@ def test_entities_are_read_as_seqeval_reads_them():
         assert get_entities(sequence) == seqeval_get_entities(sequence), sequence
 
 
-@pytest.mark.parametrize("names", [IOB2, IOBES], ids=["iob2", "iobes"])
-def test_scores_equal_seqeval(names):
+def test_strict_entities_are_read_as_seqeval_strict_iob2():
+    rng = np.random.default_rng(3)
+    for _ in range(500):
+        sequence = list(rng.choice(IOB2 + ["B-X-Y", "I-X-Y", "B", "I"], int(rng.integers(0, 15))))
+        expected = [(e.tag, e.start, e.end - 1) for e in Tokens(sequence, SEQEVAL_IOB2).entities]
+        assert get_strict_iob2_entities(sequence) == expected, sequence
+
+
+@pytest.mark.parametrize("names,mode", [(IOB2, "default"), (IOBES, "default"),
+                                        (IOB2, "strict")], ids=["iob2", "iobes", "strict"])
+def test_scores_equal_seqeval(names, mode):
     rng = np.random.default_rng(1)
     for right in (0.0, 0.5, 0.9, 1.0):
         examples = _random_examples(rng, 40, len(names), right)
-        counts = EntityCounts()
+        counts = EntityCounts(mode)
         for labels, logits in examples:
             counts.add(*tagged_sequences(labels, logits, names))
-        expected = _seqeval_scores(*_seqeval_sequences(examples, names))
+        expected = _seqeval_scores(*_seqeval_sequences(examples, names), mode)
         assert _our_scores(counts) == pytest.approx(expected, abs=1e-12), right
 
 
@@ -118,6 +131,18 @@ def test_label_names_are_required_and_filled_in():
     assert [m.class_name for m in config.metrics_specs[0].metrics] == list(ENTITY_METRICS.values())
     assert {m.config for m in config.metrics_specs[0].metrics} == {label_names_config(IOB2)}
     assert {m.module for m in config.metrics_specs[0].metrics} == {ENTITY_METRICS_MODULE}
+    strict = entity_metrics_spec(None, lambda name, higher_is_better=True: None, "strict")
+    config = with_label_names(tfma.EvalConfig(metrics_specs=[strict]), IOB2)
+    assert {m.config for m in config.metrics_specs[0].metrics} == {
+        label_names_config(IOB2, "strict")}
+    assert len(EntityF1(label_names=IOB2, mode="strict").computations()) == 2
+
+
+def test_unknown_modes_and_non_iob2_tags_in_strict_mode_are_refused():
+    with pytest.raises(InputError, match="mode='conll' is not known"):
+        EntityF1(label_names=IOB2, mode="conll").computations()
+    with pytest.raises(InputError, match=r"not \['MISC'\]"):
+        entity_metrics_spec(["O", "MISC"], lambda name, higher_is_better=True: None, "strict")
 
 
 def _evaluate(tmp_path, examples, baseline_ids, metrics):

@@ -10,7 +10,9 @@ Entities are read from the tag sequences exactly as `seqeval.metrics.sequence_la
 get_entities` reads them (its default, conlleval-style mode: "I-X" after "O" opens an entity, a
 change of type closes one); an entity counts as found when its type, start and end all match.
 The numbers equal seqeval's `precision_score`, `recall_score`, `f1_score` (micro),
-`classification_report` (per type) and `accuracy_score` over the same sequences.
+`classification_report` (per type) and `accuracy_score` over the same sequences. With
+`"mode": "strict"` in the config, entities are read as seqeval's `mode="strict",
+scheme=IOB2` reads them: only "B-X" opens an entity, "I-X" continues it, a stray "I-X" is none.
 
 Metric names (usable in thresholds): `entity_precision`, `entity_recall`, `entity_f1`,
 `token_accuracy`; per entity type `entity_precision/PER`, `entity_recall/PER`, `entity_f1/PER`.
@@ -34,6 +36,7 @@ from tfx_hf.components.input_error import InputError
 ENTITY_METRICS_MODULE = "tfx_hf.components.evaluation.entity_metrics"
 IGNORE_INDEX = -100  # the label of tokens that carry no tag (🤗's CrossEntropy ignore_index)
 _COUNTS_NAME = "_entity_counts"
+MODES = ("default", "strict")  # seqeval's default (conlleval) reading, or strict IOB2
 
 
 # --- seqeval's entity reading ---------------------------------------------------------------
@@ -65,18 +68,52 @@ def get_entities(tags: Sequence[str]) -> List[Tuple[str, int, int]]:
     return chunks
 
 
+def _entity_type(tag: str) -> str:
+    """seqeval's Token.tag: the tag after its prefix, without the delimiters around it."""
+    return tag[1:].strip("-") or "_"
+
+
+def get_strict_iob2_entities(tags: Sequence[str]) -> List[Tuple[str, int, int]]:
+    """(type, first, last) of each entity as seqeval's `Tokens(tags, IOB2).entities` reads
+    them in strict mode: "B-X" followed by any "I-X"."""
+    entities, i = [], 0
+    while i < len(tags):
+        if tags[i][0] == "B":
+            entity_type, end = _entity_type(tags[i]), i + 1
+            while end < len(tags) and tags[end][0] == "I" and \
+                    _entity_type(tags[end]) == entity_type:
+                end += 1
+            entities.append((entity_type, i, end - 1))
+            i = end
+        else:
+            i += 1
+    return entities
+
+
+def check_mode(mode: str, label_names: Sequence[str]) -> str:
+    if mode not in MODES:
+        raise InputError(f"entity metrics mode={mode!r} is not known; use one of {list(MODES)}.")
+    bad = [name for name in label_names if name[:1] not in ("B", "I", "O")]
+    if mode == "strict" and bad:
+        raise InputError(f"mode='strict' reads IOB2 tags (B-X, I-X, O), not {bad}; use "
+                         "mode='default'.")
+    return mode
+
+
 class EntityCounts:
     """What the metrics are computed from, summed over examples: per entity type the entities
     labelled (`true`), predicted (`pred`) and found (`correct`); tagged tokens and those whose
     predicted tag is right."""
-    __slots__ = ["true", "pred", "correct", "tokens", "correct_tokens"]
+    __slots__ = ["true", "pred", "correct", "tokens", "correct_tokens", "mode"]
 
-    def __init__(self):
+    def __init__(self, mode: str = "default"):
         self.true, self.pred, self.correct = (collections.Counter() for _ in range(3))
         self.tokens = self.correct_tokens = 0
+        self.mode = mode
 
     def add(self, true_tags: Sequence[str], pred_tags: Sequence[str]) -> "EntityCounts":
-        true_entities, pred_entities = set(get_entities(true_tags)), set(get_entities(pred_tags))
+        entities = get_strict_iob2_entities if self.mode == "strict" else get_entities
+        true_entities, pred_entities = set(entities(true_tags)), set(entities(pred_tags))
         self.true.update(t for t, _, _ in true_entities)
         self.pred.update(t for t, _, _ in pred_entities)
         self.correct.update(t for t, _, _ in true_entities & pred_entities)
@@ -147,11 +184,11 @@ def tagged_sequences(label_ids, predictions, label_names: Sequence[str]):
 class _EntityCountsCombiner(beam.CombineFn):
     """Sums EntityCounts over a slice's examples for one model and output."""
 
-    def __init__(self, key: metric_types.MetricKey, label_names: Sequence[str]):
-        self._key, self._label_names = key, list(label_names)
+    def __init__(self, key: metric_types.MetricKey, label_names: Sequence[str], mode: str):
+        self._key, self._label_names, self._mode = key, list(label_names), mode
 
     def create_accumulator(self) -> EntityCounts:
-        return EntityCounts()
+        return EntityCounts(self._mode)
 
     def add_input(self, accumulator: EntityCounts,
                   element: metric_types.StandardMetricInputs) -> EntityCounts:
@@ -175,7 +212,7 @@ class _EntityCountsCombiner(beam.CombineFn):
         return {self._key: accumulator}
 
 
-def _model_computations(statistic: str, name: str, label_names: Sequence[str],
+def _model_computations(statistic: str, name: str, label_names: Sequence[str], mode: str,
                         model_name: str, output_name: str, example_weighted: bool):
     """The shared counts (one combiner, deduplicated by TFMA across the four metrics) and
     `name` derived from them, for one model and output."""
@@ -183,7 +220,7 @@ def _model_computations(statistic: str, name: str, label_names: Sequence[str],
         return metric_types.MetricKey(name=metric_name, model_name=model_name,
                                       output_name=output_name, example_weighted=example_weighted)
 
-    counts_key, metric_key = key(_COUNTS_NAME), key(name)
+    counts_key, metric_key = key(f"{_COUNTS_NAME}_{mode}"), key(name)
 
     def result(metrics):
         counts = metrics[counts_key]
@@ -196,32 +233,35 @@ def _model_computations(statistic: str, name: str, label_names: Sequence[str],
 
     return [metric_types.MetricComputation(
                 keys=[counts_key], preprocessors=None,
-                combiner=_EntityCountsCombiner(counts_key, label_names)),
+                combiner=_EntityCountsCombiner(counts_key, label_names, mode)),
             metric_types.DerivedMetricComputation(keys=[metric_key], result=result)]
 
 
 def _computations(statistic: str, name: str, label_names: Optional[Sequence[str]] = None,
-                  eval_config: Optional[tfma.EvalConfig] = None, model_names=None,
-                  output_names=None, example_weighted: bool = False, **_):
+                  mode: str = "default", eval_config: Optional[tfma.EvalConfig] = None,
+                  model_names=None, output_names=None, example_weighted: bool = False, **_):
     del eval_config  # labels and predictions are read as the ModelSpec names them
     if not label_names:
         raise InputError(
             f"TFMA metric {name!r} needs label_names (the tag names in id order) in its "
             "config, e.g. config='\"label_names\": [\"O\", \"B-PER\", \"I-PER\"]'.")
+    check_mode(mode, label_names)
     return [computation for model_name in model_names or [""]
             for output_name in output_names or [""]
-            for computation in _model_computations(statistic, name, label_names, model_name,
-                                                   output_name, example_weighted)]
+            for computation in _model_computations(statistic, name, label_names, mode,
+                                                   model_name, output_name, example_weighted)]
 
 
 class _EntityMetric(metric_types.Metric):
     STATISTIC = ""
     NAME = ""
 
-    def __init__(self, name: Optional[str] = None, label_names: Optional[List[str]] = None):
-        """`label_names`: the tag names in id order ("O", "B-PER", "I-PER", …)."""
+    def __init__(self, name: Optional[str] = None, label_names: Optional[List[str]] = None,
+                 mode: str = "default"):
+        """`label_names`: the tag names in id order ("O", "B-PER", "I-PER", …); `mode`:
+        "default" (seqeval's default reading) or "strict" (seqeval's strict IOB2)."""
         super().__init__(functools.partial(_computations, self.STATISTIC),
-                         name=name or self.NAME, label_names=label_names)
+                         name=name or self.NAME, label_names=label_names, mode=mode)
 
 
 class EntityPrecision(_EntityMetric):
@@ -252,25 +292,34 @@ ENTITY_METRICS = {metric.NAME: metric.__name__
                   for metric in (EntityF1, EntityPrecision, EntityRecall, TokenAccuracy)}
 
 
-def label_names_config(label_names: Optional[Sequence[str]]) -> str:
-    """The `config` of an entity metric; empty (filled in at run time) when unknown."""
-    return f'"label_names": {json.dumps(list(label_names))}' if label_names else ""
+def label_names_config(label_names: Optional[Sequence[str]], mode: str = "default") -> str:
+    """The `config` of an entity metric; without label_names (filled in at run time) when
+    they are unknown."""
+    parts = [f'"label_names": {json.dumps(list(label_names))}'] if label_names else []
+    if mode != "default":
+        parts.append(f'"mode": {json.dumps(mode)}')
+    return ", ".join(parts)
 
 
 def with_label_names(config: tfma.EvalConfig, label_names: Sequence[str]) -> tfma.EvalConfig:
-    """A copy of `config` whose entity metrics without a config get `label_names`."""
+    """A copy of `config` whose entity metrics without label_names get `label_names`."""
     config = tfma.EvalConfig.FromString(config.SerializeToString())
     for spec in config.metrics_specs:
         for metric_config in spec.metrics:
-            if metric_config.module == ENTITY_METRICS_MODULE and not metric_config.config:
-                metric_config.config = label_names_config(label_names)
+            options = json.loads("{" + metric_config.config + "}")
+            if metric_config.module == ENTITY_METRICS_MODULE and "label_names" not in options:
+                metric_config.config = label_names_config(
+                    label_names, options.get("mode", "default"))
     return config
 
 
-def entity_metrics_spec(label_names: Optional[Sequence[str]], threshold_for) -> tfma.MetricsSpec:
+def entity_metrics_spec(label_names: Optional[Sequence[str]], threshold_for,
+                        mode: str = "default") -> tfma.MetricsSpec:
     """The four entity metrics, each with `threshold_for(name)` (see eval_config; all are
     higher-is-better); `label_names` None: filled in at run time by `with_label_names`."""
+    if label_names:
+        check_mode(mode, label_names)
     return tfma.MetricsSpec(metrics=[
-        metric(class_name, threshold_for(name), config=label_names_config(label_names),
+        metric(class_name, threshold_for(name), config=label_names_config(label_names, mode),
                module=ENTITY_METRICS_MODULE)
         for name, class_name in ENTITY_METRICS.items()])
