@@ -273,7 +273,9 @@ def test_saved_model_with_in_graph_tokenizer(tmp_path, checkpoints, tiny_model):
 
     path = str(tmp_path / "model")
     tf.saved_model.save(module, path, signatures=signatures)
-    texts = ENTITY_TEXTS + CORPUS[:12]
+    # Special tokens written in the text keep their offsets and count, as in 🤗.
+    texts = ENTITY_TEXTS + CORPUS[:12] + [
+        CORPUS[24], "<s> inline </s><pad> <mask> x [CLS]", "[SEP] a [UNK] ☃ [PAD]"]
     script = (
         "import sys, json, tensorflow as tf, tensorflow_text\n"
         "model = tf.saved_model.load(sys.argv[1])\n"
