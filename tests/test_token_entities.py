@@ -217,6 +217,13 @@ def test_padding_and_empty_batches(checkpoints):
                          encoded["offset_mapping"], logits)
     assert outputs["score"].shape == (2, 0)
     assert outputs["num_entities"].numpy().tolist() == [0, 0]
+    # Padding with a token that is not the pad token is left out by the attention mask.
+    ids = np.where(encoded["attention_mask"] == 1, encoded["input_ids"], 7)
+    masked = aggregator(tf.constant(["Paris", ""]), ids, encoded["offset_mapping"], logits,
+                        attention_mask=encoded["attention_mask"])
+    assert masked["num_entities"].numpy().tolist() == [0, 0]
+    assert aggregator(tf.constant(["Paris", ""]), ids, encoded["offset_mapping"],
+                      logits)["num_entities"].numpy().tolist() == [0, 1]
     for key, dtype in [("entity_group", tf.string), ("score", tf.float32), ("start", tf.int64),
                        ("end", tf.int64), ("word", tf.string), ("num_entities", tf.int64)]:
         assert outputs[key].dtype == dtype, key
@@ -231,6 +238,10 @@ def test_unknown_strategy_and_labels_are_refused(checkpoints):
         EntityAggregator(checkpoints["wordpiece_cased"], {0: "O", 2: "B-PER"})
     assert EntityAggregator(checkpoints["wordpiece_cased"], {"0": "O", "1": "B-PER"},
                             "MAX").label_names == ["O", "B-PER"]
+    with pytest.raises(InputError, match="logits have 3 classes but id2label names 2"):
+        EntityAggregator(checkpoints["wordpiece_cased"], {0: "O", 1: "B-PER"})(
+            tf.constant(["x"]), tf.zeros([1, 1], tf.int64), tf.zeros([1, 1, 2], tf.int64),
+            tf.zeros([1, 1, 3]))
 
 
 def _fake_logits(input_ids):
@@ -262,7 +273,9 @@ def test_saved_model_with_in_graph_tokenizer(tmp_path, checkpoints, tiny_model):
 
     path = str(tmp_path / "model")
     tf.saved_model.save(module, path, signatures=signatures)
-    texts = ENTITY_TEXTS + CORPUS[:12]
+    # Special tokens written in the text keep their offsets and count, as in 🤗.
+    texts = ENTITY_TEXTS + CORPUS[:12] + [
+        CORPUS[24], "<s> inline </s><pad> <mask> x [CLS]", "[SEP] a [UNK] ☃ [PAD]"]
     script = (
         "import sys, json, tensorflow as tf, tensorflow_text\n"
         "model = tf.saved_model.load(sys.argv[1])\n"

@@ -239,11 +239,18 @@ class EntityAggregator(tf.Module):
         label = tf.argmax(word_scores, axis=-1)
         return label, tf.reduce_max(word_scores, axis=-1), first, last
 
-    def __call__(self, text, input_ids, offset_mapping, logits) -> Dict[str, tf.Tensor]:
+    def __call__(self, text, input_ids, offset_mapping, logits,
+                 attention_mask=None) -> Dict[str, tf.Tensor]:
+        """`attention_mask` (optional, [B, T]): positions with 0 are left out too, for inputs
+        padded with something other than the pad token."""
         text = tf.reshape(tf.convert_to_tensor(text, tf.string), [-1])
         input_ids = tf.cast(input_ids, tf.int64)
         offset_mapping = tf.cast(offset_mapping, tf.int64)
         starts, ends = offset_mapping[..., 0], offset_mapping[..., 1]
+        logits = tf.convert_to_tensor(logits)
+        if logits.shape[-1] is not None and logits.shape[-1] != len(self.label_names):
+            raise InputError(f"logits have {logits.shape[-1]} classes but id2label names "
+                             f"{len(self.label_names)}; give the model's own id2label.")
         scores = self._softmax(tf.cast(logits, tf.float32))
         chars = tf.strings.unicode_decode(text, "UTF-8", errors="replace",
                                           replacement_char=0xFFFD)
@@ -252,6 +259,8 @@ class EntityAggregator(tf.Module):
         # gather_pre_entities: tokens left after special_tokens_mask, in order, flat.
         is_special = tf.reduce_any(input_ids[..., None] == self._special_ids, axis=-1) & \
             tf.equal(starts, 0) & tf.equal(ends, 0)
+        if attention_mask is not None:
+            is_special |= tf.equal(tf.cast(attention_mask, tf.int64), 0)
         kept = tf.where(~is_special)  # [N, 2] (row, position), row-major
         row = kept[:, 0]
         token_scores = tf.gather_nd(scores, kept)
