@@ -6,14 +6,14 @@ tokenization) → HFTrainer → Resolver (latest blessed model) → HFEvaluator 
 runs on the Examples beside them, and the Trainer waits for it.
 """
 import dataclasses
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from absl import logging
 from tfx import v1 as tfx
 
 from tfx_hf.components.evaluation.component import HFEvaluator
 from tfx_hf.components.evaluation.eval_config import eval_config, threshold_names
-from tfx_hf.components.hf_dataset_example_gen import dataset_source
+from tfx_hf.components.hf_dataset_example_gen import dataset_source, word_tags
 from tfx_hf.components.hf_dataset_example_gen.component import HFDatasetExampleGen
 from tfx_hf.components.hf_hub_pusher.component import HFHubPusher
 from tfx_hf.components.hub_paths import is_local_path
@@ -74,11 +74,15 @@ def validate_settings(train_steps: Any, eval_steps: Any, min_accuracy: Any,
 def validate_inputs(dataset: str, checkpoint: str, config: Optional[TaskConfig] = None,
                     splits: Optional[Mapping[str, str]] = None,
                     config_name: Optional[str] = None,
-                    invalid_utf8: str = dataset_source.DatasetSource.invalid_utf8) -> None:
+                    invalid_utf8: str = dataset_source.DatasetSource.invalid_utf8
+                    ) -> Optional[List[str]]:
     """Checks what can be checked before anything runs: local paths, tokenizer files, the
     checkpoint's longest sequence, and for a local dataset whose first rows are cheap to read,
-    that the text columns hold text and a ClassLabel label has 2 classes at least (Hub ids are
-    resolved where the components run; string labels are counted by HFDatasetExampleGen)."""
+    that the text columns hold text and a ClassLabel label has 2 classes at least, or for
+    token classification that the words are lists of strings and the tags a
+    Sequence(ClassLabel) (Hub ids are resolved where the components run; string labels are
+    counted by HFDatasetExampleGen). Returns the tag names of a token-classification dataset
+    it read (None otherwise)."""
     source = dataset_source.DatasetSource(path=dataset, config_name=config_name,
                                           invalid_utf8=invalid_utf8)
     dataset_source.check_exists(source)
@@ -92,11 +96,12 @@ def validate_inputs(dataset: str, checkpoint: str, config: Optional[TaskConfig] 
     if config is not None and is_local_path(dataset):
         # The whole first split: a slice such as train[:80%] cannot be streamed.
         first_split = next(iter(splits or {}), "train").split("[")[0]
-        _check_local_dataset(source, config, first_split)
+        return _check_local_dataset(source, config, first_split)
+    return None
 
 
 def _check_local_dataset(source: dataset_source.DatasetSource, config: TaskConfig,
-                         split: str) -> None:
+                         split: str) -> Optional[List[str]]:
     """The columns of the first split as `datasets` types them, read from its first rows."""
     import datasets
 
@@ -112,12 +117,21 @@ def _check_local_dataset(source: dataset_source.DatasetSource, config: TaskConfi
         raise
     except Exception as e:  # HFDatasetExampleGen reads it fully, and reports what is wrong
         logging.info("Columns of %s not checked before the run: %s", source.path, e)
-        return
+        return None
+    if get_task(config.task).token_labels:
+        return word_tags.check_types(dataset.features, _word_tag_columns(config),
+                                     source.path)[config.label_feature]
     example_gen_executor.check_text_columns({split: dataset}, config.text_features, source.path)
     label = dataset.features[config.label_feature]
     if get_task(config.task).encodes_class_labels and isinstance(label, datasets.ClassLabel):
         example_gen_executor.check_several_classes(config.label_feature, list(label.names),
                                                    source.path)
+    return None
+
+
+def _word_tag_columns(config: TaskConfig) -> Dict[str, str]:
+    """Token classification's {words column: tags column} (text_feature, label_feature)."""
+    return {config.text_feature: config.label_feature}
 
 
 def create_pipeline(
@@ -153,6 +167,8 @@ def create_pipeline(
     allow_label_change: bool = False,
     allow_tokenizer_mismatch: bool = False,
     tokenizer_parity_sample_size: int = DEFAULT_SAMPLE_SIZE,
+    label_all_tokens: bool = TaskConfig.label_all_tokens,
+    aggregation_strategy: str = TaskConfig.aggregation_strategy,
 ) -> tfx.dsl.Pipeline:
     """The text-classification pipeline.
 
@@ -168,8 +184,12 @@ def create_pipeline(
     TaskConfig's.
 
     `task`: single_label_classification (one text, or a pair with `text_pair_feature`),
-    multi_label_classification (label: a list of ClassLabel ids) or regression (label: a
-    float). The Evaluator computes the task's metrics (components/evaluation) overall and per
+    multi_label_classification (label: a list of ClassLabel ids), regression (label: a
+    float) or token_classification (`text_feature`: a list of words per row, `label_feature`:
+    a Sequence(ClassLabel) of tags, one per word; `label_all_tokens` and
+    `aggregation_strategy` as TaskConfig's; no TokenizerParityCheck step: its split-word
+    tokenization is checked against 🤗 by tests/test_tokenization_split_words.py).
+    The Evaluator computes the task's metrics (components/evaluation) overall and per
     value of each of `slicing_features`; `thresholds` (metric → bound, see
     `threshold_names(task)`; for single-label `min_accuracy` is the accuracy bound) and
     `baseline_tolerance` (how much worse than the latest blessed model the main metric may be;
@@ -198,11 +218,16 @@ def create_pipeline(
     config = TaskConfig(
         checkpoint=checkpoint, task=task, text_feature=text_feature,
         text_pair_feature=text_pair_feature, label_feature=label_feature,
-        max_length=max_length, batch_size=batch_size, learning_rate=learning_rate)
+        max_length=max_length, batch_size=batch_size, learning_rate=learning_rate,
+        label_all_tokens=label_all_tokens, aggregation_strategy=aggregation_strategy)
+    token_labels = get_task(config.task).token_labels
     validate_settings(train_steps, eval_steps, min_accuracy, baseline_tolerance)
     check_int("tokenizer_parity_sample_size", tokenizer_parity_sample_size, minimum=1)
     if validate:
-        validate_inputs(dataset, checkpoint, config, splits, config_name, invalid_utf8)
+        tag_names = validate_inputs(dataset, checkpoint, config, splits, config_name,
+                                    invalid_utf8)
+        if token_labels and label_all_tokens:  # Transform maps B- tags to I- tags by name
+            config.label_names = tag_names
     example_gen = _example_gen(config, dataset, config_name, splits, invalid_utf8,
                                slicing_features)
     statistics_gen, schema_gen, example_validator = _data_validation(example_gen)
@@ -210,7 +235,7 @@ def create_pipeline(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN, custom_config=config.to_custom_config(),
         materialize=False)
-    parity_check = TokenizerParityCheck(
+    parity_check = None if token_labels else TokenizerParityCheck(
         examples=example_gen.outputs["examples"], config=config,
         sample_size=tokenizer_parity_sample_size,
         allow_tokenizer_mismatch=allow_tokenizer_mismatch)
@@ -219,25 +244,26 @@ def create_pipeline(
     # The standard Trainer's spec has no input for it: a task dependency, which LocalDagRunner,
     # BeamDagRunner and KFP/Vertex (dependentTasks) all honour. A failed check stops the run
     # before training; the Hub pusher reads the artifact itself (for the model card).
-    trainer.add_upstream_node(parity_check)
+    if parity_check:
+        trainer.add_upstream_node(parity_check)
     # With the labels allowed to change, the latest blessed model may answer another question:
     # no baseline, the model is judged on its own thresholds.
     model_resolver = None if allow_label_change else _latest_blessed_model_resolver()
     evaluator = HFEvaluator(
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"] if model_resolver else None,
-        eval_config=_eval_config(task, min_accuracy, slicing_features, thresholds,
+        eval_config=_eval_config(config.task, min_accuracy, slicing_features, thresholds,
                                  baseline_tolerance))
     pushers = _pushers(trainer, evaluator, push_destination, vertex_endpoint, hub_repo_id,
                        hub_options, dataset, checkpoint, allow_label_change,
-                       parity_check.outputs["tokenizer_parity"])
+                       parity_check.outputs["tokenizer_parity"] if parity_check else None)
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
         # Pipeline orders them by dependency: the parity check runs beside StatisticsGen.
-        components=[example_gen, parity_check, statistics_gen, schema_gen, example_validator,
-                    transform, trainer] + ([model_resolver] if model_resolver else []) + [evaluator]
-        + pushers,
+        components=[example_gen] + ([parity_check] if parity_check else [])
+        + [statistics_gen, schema_gen, example_validator, transform, trainer]
+        + ([model_resolver] if model_resolver else []) + [evaluator] + pushers,
         enable_cache=enable_cache,
         metadata_connection_config=(
             tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
@@ -250,6 +276,12 @@ def _example_gen(config: TaskConfig, dataset: str, config_name: Optional[str],
                  splits: Optional[Mapping[str, str]], invalid_utf8: str,
                  slicing_features: Sequence[str]) -> HFDatasetExampleGen:
     """Only the columns the task and the slices read."""
+    if get_task(config.task).token_labels:
+        return HFDatasetExampleGen(
+            dataset=dataset, config_name=config_name, splits=splits,
+            columns=list(dict.fromkeys(config.text_features + [config.label_feature]
+                                       + list(slicing_features))),
+            word_tag_columns=_word_tag_columns(config), invalid_utf8=invalid_utf8)
     return HFDatasetExampleGen(
         dataset=dataset, config_name=config_name, splits=splits,
         columns=list(dict.fromkeys(config.text_features + [config.label_feature]

@@ -12,6 +12,11 @@ Signatures:
   multi-label; the value for regression), from the same transform graph (TFMA's
   `preprocessing_function_names`).
 
+Token classification (components/task/token_classification.py) serves raw text otherwise:
+its transform graph reads words, so `serving_default(text)` runs the task's `text_server`
+(tokenizer with offsets, the model, entity aggregation), and `serving_tf_example`'s outputs
+are token-level at full max_length, position by position with `transform_labels`.
+
 Each request batch is tokenized to max_length, then cut to the smallest of a few serving
 lengths (the Trainer's bucket lengths) that holds its longest row: short texts cost a fraction
 of a max_length pass, with the same logits. `assets.extra/tf_serving_warmup_requests` holds
@@ -66,8 +71,10 @@ class _ServingModule(tf.Module):
 
     def __init__(self, model, tf_transform_output: tft.TFTransformOutput,
                  text_features: Sequence[str], label_feature: str, label_names: List[str],
-                 task: Task, serving_lengths: Sequence[int], jit_compile: bool = False):
+                 task: Task, serving_lengths: Sequence[int], jit_compile: bool = False,
+                 text_server: Optional[tf.Module] = None):
         super().__init__()
+        self.text_server = text_server
         # The model is called, not tracked: tracking a Keras model makes tf.saved_model.save
         # trace every layer's call for Keras reloading (most of the export's time), which
         # serving never uses. Its variables are tracked instead, so the SavedModel holds them.
@@ -78,11 +85,13 @@ class _ServingModule(tf.Module):
         self._label_names = tf.constant(label_names or [""], tf.string)
         self._text_features = list(text_features)
         raw_spec = tf_transform_output.raw_feature_spec()
-        self._label_spec = {label_feature: raw_spec[label_feature]} \
-            if label_feature in raw_spec else {}
         # Only the text features are parsed: other columns kept in the examples (slicing
         # features, ids) need not be in a request.
         self._raw_feature_spec = {name: raw_spec[name] for name in text_features}
+        self._label_spec = {label_feature: raw_spec[label_feature]} \
+            if label_feature in raw_spec else {}
+        if self._label_spec and task.token_labels:  # labels follow the words' tokens
+            self._label_spec.update(self._raw_feature_spec)
         self._num_labels = len(label_names or [])
         self._serving_lengths = tf.constant(sorted(serving_lengths), tf.int32)
         # Only the model part is compiled: the tokenizer's string ops have no XLA kernels.
@@ -96,11 +105,21 @@ class _ServingModule(tf.Module):
 
     def _predict(self, raw_features: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
         transformed = self.tft_layer(raw_features)
-        inputs = cut_to_serving_length(model_inputs(transformed), self._serving_lengths)
-        return self._task.serving_outputs(self._logits.value(inputs), self._label_names)
+        # Token-level outputs stay at max_length, aligned with the labels TFMA compares.
+        logits = self._run_model(transformed, cut=not self._task.token_labels)
+        return self._task.serving_outputs(logits, self._label_names)
+
+    def _run_model(self, transformed: Dict[str, tf.Tensor], cut: bool = True) -> tf.Tensor:
+        """Model inputs padded to max_length → float32 logits (cut to a serving length)."""
+        inputs = model_inputs(transformed)
+        if cut:
+            inputs = cut_to_serving_length(inputs, self._serving_lengths)
+        return self._logits.value(inputs)
 
     def row_lengths(self, texts: List[str]) -> List[int]:
         """Real tokens per row of `texts` in the first text feature ("" in the others)."""
+        if self.text_server is not None:
+            return self.text_server.row_lengths(texts)
         raw = {name: tf.constant([[text if i == 0 else ""] for text in texts])
                for i, name in enumerate(self._text_features)}
         transformed = self.tft_layer(raw)
@@ -113,10 +132,13 @@ class _ServingModule(tf.Module):
         return tf.io.parse_example(serialized, self._raw_feature_spec)
 
     def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-        text_specs = [tf.TensorSpec([None], tf.string, name=name) for name in self._text_features]
+        text_specs = [tf.TensorSpec([None], tf.string, name=name) for name in
+                      self._task.serving_text_inputs(self._text_features)]
 
         @tf.function(input_signature=text_specs)
         def serve_text(*texts):
+            if self.text_server is not None:
+                return self.text_server(*texts, run_model=self._run_model)
             # The transform graph takes raw features as parsed from tf.Example: [batch, 1].
             return self._predict({name: tf.reshape(text, [-1, 1])
                                   for name, text in zip(self._text_features, texts)})
@@ -137,7 +159,8 @@ class _ServingModule(tf.Module):
         if self._label_spec:
             @tf.function(input_signature=examples_spec)
             def transform_labels(examples):
-                # Only the label is parsed: the transform graph prunes the tokenizer away.
+                # Only the label is parsed (with the words for token labels): the transform
+                # graph prunes the tokenizer away.
                 label_id = self.tft_layer(tf.io.parse_example(examples, self._label_spec))[
                     LABEL_ID_FEATURE]
                 return {LABEL_ID_FEATURE: self._task.evaluation_label(label_id,
@@ -151,26 +174,30 @@ def export_serving_model(model, tf_transform_output: tft.TFTransformOutput, expo
                          text_features: Sequence[str], label_feature: str,
                          label_names: List[str], task: str,
                          serving_lengths: Optional[Sequence[int]] = None,
-                         jit_compile: bool = False) -> str:
+                         jit_compile: bool = False,
+                         text_server: Optional[tf.Module] = None) -> str:
     """Saves `model` with the transform graph and string-in signatures to `export_dir`, with
     `assets.extra/requirements.txt`, `model_info.json` (contracts.ModelInfo) and TF Serving's
     warm-up requests. Each request batch is padded to the smallest serving length that holds
     it: `serving_lengths` (the Trainer's bucket lengths), and powers of two from 16 below
     max_length (requests can be shorter than any training row), and max_length. `jit_compile`
-    compiles the model part with XLA (TF Serving then needs `--xla_cpu_compilation_enabled`)."""
+    compiles the model part with XLA (TF Serving then needs `--xla_cpu_compilation_enabled`).
+    `text_server`: the task's (Task.text_server), for a task that serves text otherwise."""
     max_length = _max_length(tf_transform_output)
     serving_lengths = sorted(set(serving_lengths or []) | set(_power_of_two_lengths(max_length))
                              | {max_length})
+    task_object = get_task(task)
     module = _ServingModule(model, tf_transform_output, text_features, label_feature,
-                            label_names, get_task(task), serving_lengths, jit_compile)
+                            label_names, task_object, serving_lengths, jit_compile, text_server)
+    serving_inputs = task_object.serving_text_inputs(list(text_features))
     tf.saved_model.save(module, export_dir, signatures=module.signatures())
     write_requirements(export_dir, {"tensorflow": tf.__version__,
                                     "tensorflow-text": tensorflow_text.__version__})
-    ModelInfo(task=task, text_features=list(text_features), label_names=list(label_names),
+    ModelInfo(task=task, text_features=serving_inputs, label_names=list(label_names),
               tensorflow_text_version=tensorflow_text.__version__,
               serving_lengths=serving_lengths).write(export_dir)
     texts = warmup_texts(module.row_lengths, serving_lengths, max_words=max_length)
-    write_warmup_requests(export_dir, list(text_features), texts)
+    write_warmup_requests(export_dir, serving_inputs, texts)
     return export_dir
 
 

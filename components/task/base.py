@@ -39,12 +39,21 @@ class Task(abc.ABC):
     main_metric: str  # the threshold name compared with the latest blessed model
     prediction_key: str  # the serving output TFMA compares with the label
     accuracy_metric: Optional[str] = None  # the TFMA metric a run summary calls `accuracy`
+    # Whether the label is one per token (`[max_length]`, -100 where none applies): training
+    # batches cut and pad it with the inputs, evaluation sees it at full length.
+    token_labels: bool = False
 
     # --- Transform -------------------------------------------------------------------------
     @abc.abstractmethod
     def transform_label(self, label) -> Any:
         """The raw label feature (dense, sparse or ragged) → the `contracts.LABEL_ID_FEATURE`
         the transform graph outputs. Runs inside the `preprocessing_fn`."""
+
+    def transform_features(self, inputs: Dict[str, Any], config) -> Optional[Dict[str, Any]]:
+        """The whole transform output (model inputs and `LABEL_ID_FEATURE`) for tasks that
+        tokenize otherwise than the text features (words of a word-tagged dataset); None: the
+        text features are tokenized and the label is `transform_label`'s."""
+        return None
 
     # --- Trainer ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -75,6 +84,17 @@ class Task(abc.ABC):
     def serving_outputs(self, logits: tf.Tensor, label_names: tf.Tensor) -> Dict[str, tf.Tensor]:
         """float32 logits → the outputs of `serving_default` and `serving_tf_example`.
         `label_names`: a string tensor of the class names in id order ([""] without any)."""
+
+    def serving_text_inputs(self, text_features: List[str]) -> List[str]:
+        """The input names of `serving_default`: the text features unless the task says."""
+        return list(text_features)
+
+    def text_server(self, config, label_names: List[str]) -> Optional[tf.Module]:
+        """None: `serving_default` feeds its texts to the transform graph and the logits to
+        `serving_outputs`. Else a tf.Module called `(texts, run_model)` → the outputs, where
+        `run_model(model inputs)` gives the logits (a task whose transform graph does not take
+        raw text)."""
+        return None
 
     def evaluation_label(self, label_id, num_labels: int) -> tf.Tensor:
         """`LABEL_ID_FEATURE` → the label the `transform_labels` signature gives TFMA to

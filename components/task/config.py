@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional
 from tfx_hf.components.input_error import InputError
 from tfx_hf.components.task.registry import get_task
 from tfx_hf.components.task.sequence_classification import SINGLE_LABEL
+from tfx_hf.components.task.token_classification import AGGREGATION_STRATEGIES
 
 PADDINGS = ("buckets", "max_length")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "auto")
@@ -26,6 +27,10 @@ class TaskConfig:
       it, else float16 on GPU, float32 on CPU) or `float32`.
     epochs: the train steps are split into this many Keras epochs, each validated;
       `early_stopping_patience` stops after that many epochs without a better val_loss.
+    label_all_tokens, aggregation_strategy: token_classification only (text_feature names the
+      words column, label_feature the tags column): every sub-word of a word gets its tag
+      (B- turned into I-) instead of the first only; how served sub-words are merged into
+      entities, as 🤗's pipeline names it (simple, first, average, max).
     backup_dir: where BackupAndRestore keeps the state a restarted run resumes from (default:
       inside the model run artifact, which a retried execution reuses).
     """
@@ -56,11 +61,16 @@ class TaskConfig:
     # Class names in id order. Filled at run time from the Examples artifact's `label_names`
     # (HFDatasetExampleGen) unless given here.
     label_names: Optional[List[str]] = None
+    label_all_tokens: bool = False
+    aggregation_strategy: str = "simple"
 
     def __post_init__(self):
         task = get_task(self.task)  # an unknown task fails here, naming the registered ones
+        self.task = task.name  # "token-classification" → "token_classification"
         for name, value, allowed in (("padding", self.padding, PADDINGS),
-                                     ("precision", self.precision, PRECISIONS)):
+                                     ("precision", self.precision, PRECISIONS),
+                                     ("aggregation_strategy", self.aggregation_strategy,
+                                      AGGREGATION_STRATEGIES)):
             if value not in allowed:
                 raise InputError(f"{name}={value!r}: use one of {allowed}.")
         for name in ("max_length", "batch_size", "num_buckets", "epochs", "backup_every_steps"):

@@ -2,13 +2,14 @@
 from typing import Dict
 
 from tfx_hf.components.input_error import InputError
-from tfx_hf.components.task import sequence_classification
+from tfx_hf.components.task import sequence_classification, token_classification
 from tfx_hf.components.task.base import Task
 
 TASKS: Dict[str, Task] = {task.name: task for task in (
     sequence_classification.SingleLabelClassification(),
     sequence_classification.MultiLabelClassification(),
     sequence_classification.Regression(),
+    token_classification.TokenClassification(),
 )}
 
 
@@ -17,8 +18,9 @@ class UnknownTaskError(InputError):
 
 
 def get_task(name: str) -> Task:
-    """The task named `name`; an error listing the known names otherwise."""
+    """The task named `name` (or as 🤗's pipelines spell it, with hyphens:
+    "token-classification"); an error listing the known names otherwise."""
     try:
-        return TASKS[name]
+        return TASKS[name.replace("-", "_") if isinstance(name, str) else name]
     except KeyError:
         raise UnknownTaskError(f"task={name!r}: use one of {list(TASKS)}.") from None

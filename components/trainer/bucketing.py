@@ -56,21 +56,24 @@ def row_lengths(features: Dict[str, tf.Tensor]) -> tf.Tensor:
 
 
 def bucketed_batches(rows: tf.data.Dataset, bucket_lengths: List[int], batch_size: int,
-                     pad_id: int) -> tf.data.Dataset:
+                     pad_id: int, token_labels: bool = False,
+                     label_pad: int = -100) -> tf.data.Dataset:
     """(features, label) rows padded to max_length → batches of `batch_size` rows padded to the
-    smallest bucket length that holds them. Every batch is full (static batch dimension)."""
+    smallest bucket length that holds them. Every batch is full (static batch dimension).
+    `token_labels`: the label is one per token, cut and padded (with `label_pad`) alike."""
 
     def trim(features, label):
         length = row_lengths(features)
         return {k: (v[:length] if k in MODEL_INPUT_NAMES else v)
-                for k, v in features.items()}, label
+                for k, v in features.items()}, label[:length] if token_labels else label
 
     def element_length(features, label):
         return tf.shape(features["input_ids"])[0]
 
     padding_values = ({k: tf.constant(pad_id if k == "input_ids" else 0, dtype=spec.dtype)
                        for k, spec in rows.element_spec[0].items()},
-                      tf.constant(0, dtype=rows.element_spec[1].dtype))
+                      tf.constant(label_pad if token_labels else 0,
+                                  dtype=rows.element_spec[1].dtype))
     return rows.map(trim, num_parallel_calls=tf.data.AUTOTUNE).bucket_by_sequence_length(
         element_length,
         # Bucket i holds lengths < bucket_lengths[i] + 1 and pads to exactly bucket_lengths[i].

@@ -91,8 +91,9 @@ def _training_batches(rows: tf.data.Dataset, bucket_lengths: List[int], config: 
                       pad_id: int) -> tf.data.Dataset:
     if bucket_lengths == [config.max_length]:
         return rows.batch(config.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-    return bucketing.bucketed_batches(rows, bucket_lengths, config.batch_size,
-                                      pad_id).prefetch(tf.data.AUTOTUNE)
+    return bucketing.bucketed_batches(
+        rows, bucket_lengths, config.batch_size, pad_id,
+        token_labels=get_task(config.task).token_labels).prefetch(tf.data.AUTOTUNE)
 
 
 def _loss(config: TaskConfig):
@@ -145,7 +146,8 @@ def run_fn(fn_args: FnArgs) -> None:
     export_serving_model(model, tf_transform_output, fn_args.serving_model_dir,
                          text_features=config.text_features, label_feature=config.label_feature,
                          label_names=label_names, task=config.task,
-                         serving_lengths=bucket_lengths)
+                         serving_lengths=bucket_lengths,
+                         text_server=task.text_server(config, label_names))
     hf_dir = hf_format_dir(os.path.dirname(fn_args.serving_model_dir))
     model.save_pretrained(hf_dir)
     _copy_tokenizer_files(config.checkpoint, hf_dir)

@@ -20,9 +20,13 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Dict[str, Any]) -> D
         if feature not in inputs:
             raise InputError(f"Text feature {feature!r} is not in the examples; features: "
                              f"{sorted(inputs)}.")
+    task = get_task(config.task)
+    outputs = task.transform_features(inputs, config)
+    if outputs is not None:
+        return outputs
     outputs = tokenize(in_graph_tokenizer(config), inputs, config)
     if config.label_feature in inputs:
-        outputs[LABEL_ID_FEATURE] = get_task(config.task).transform_label(
+        outputs[LABEL_ID_FEATURE] = task.transform_label(
             inputs[config.label_feature])
     return outputs
 

@@ -29,6 +29,15 @@ PIPELINE_FLAGS = {
     "text_feature": ("--text-column", {"help": "the text column"}),
     "label_feature": ("--label-column", {"help": "the label column"}),
     "splits": ("--splits", {"help": "HF_SPLIT=TFX_SPLIT,... (default: hash-split 'train' 2:1)"}),
+    "task": ("--task", {"type": lambda name: name.replace("-", "_"), "help": "what to train: "
+             "single_label_classification (default), multi_label_classification, regression, "
+             "token_classification (also written with hyphens, e.g. token-classification)"}),
+    "label_all_tokens": ("--label-all-tokens", {
+        "action": "store_true", "help": "token classification: train every "
+        "sub-word on its word's tag (B- turned into I-), not only the first"}),
+    "aggregation_strategy": ("--aggregation-strategy", {
+        "choices": ("simple", "first", "average", "max"), "help": "token classification: how "
+        "the served model merges sub-words into entities (🤗 pipeline's; default simple)"}),
     "invalid_utf8": ("--invalid-utf8", {
         "choices": INVALID_UTF8_MODES, "help": "bytes that are not UTF-8 in csv/json/txt files: "
         "stop (error, the default), or read as U+FFFD (replace)"}),
@@ -66,6 +75,11 @@ def add_pipeline_flags(parser: argparse.ArgumentParser) -> None:
                         help="any create_pipeline argument, value read as YAML "
                         "(e.g. --set 'splits={train: train, test: eval}')")
     _add(parser, PIPELINE_FLAGS)
+    # Token classification's names for the two columns (text_feature, label_feature).
+    parser.add_argument("--tokens-column", dest="text_feature", default=None,
+                        help="token classification: the column of words (a list per row)")
+    parser.add_argument("--tags-column", dest="label_feature", default=None,
+                        help="token classification: the column of tags (Sequence(ClassLabel))")
 
 
 def add_beam_mode_flags(parser: argparse.ArgumentParser) -> None:

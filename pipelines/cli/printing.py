@@ -44,6 +44,11 @@ def _short(text: str) -> str:
 
 def predictions(items: List[Dict[str, Any]]) -> None:
     for p in items:
+        if "lines" in p:  # one line per found entity (token classification)
+            print(p["text"])
+            for line in p["lines"] or ["(no entities)"]:
+                print(f"  {line}")
+            continue
         print(f"{p['summary']}\t{p['text']}")
 
 

@@ -9,7 +9,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the ops of the model's tokenizer)
 
-from tfx_hf.components.contracts import SERVING_EXAMPLE_SIGNATURE, ModelInfo
+from tfx_hf.components.contracts import (SERVING_DEFAULT_SIGNATURE, SERVING_EXAMPLE_SIGNATURE,
+                                         ModelInfo)
 from tfx_hf.components.task import get_task
 from tfx_hf.pipelines import config
 from tfx_hf.pipelines.run_output import SUMMARY_FILE
@@ -60,13 +61,18 @@ def true_label(values: list, label_names: List[str]) -> str:
 
 
 def predict_samples(model_dir: str, examples: List[tf.train.Example],
-                    label_feature: str) -> List[Dict[str, Any]]:
+                    label_feature: str, text_feature: Optional[str] = None
+                    ) -> List[Dict[str, Any]]:
     """The model's answer to each example (through `serving_tf_example`, so a text pair
-    model gets its pairs) as its task shows it, with `text` and `true_label`."""
+    model gets its pairs) as its task shows it, with `text` and `true_label`. A token
+    classifier answers through `serving_default` on the row's words (`text_feature`) joined
+    by spaces, and its true label is the words' tags."""
     if not examples:
         return []
     info = ModelInfo.read(model_dir)
     task = get_task(info.task)
+    if task.token_labels:
+        return _token_samples(model_dir, examples, label_feature, text_feature, info)
     serve = tf.saved_model.load(model_dir).signatures[SERVING_EXAMPLE_SIGNATURE]
     (name,) = serve.structured_input_signature[1]
     outputs = serve(**{name: tf.constant([e.SerializeToString() for e in examples])})
@@ -83,6 +89,22 @@ def predict_samples(model_dir: str, examples: List[tf.train.Example],
     return samples
 
 
+def _token_samples(model_dir: str, examples: List[tf.train.Example], label_feature: str,
+                   text_feature: str, info: ModelInfo) -> List[Dict[str, Any]]:
+    task = get_task(info.task)
+    serve = tf.saved_model.load(model_dir).signatures[SERVING_DEFAULT_SIGNATURE]
+    (name,) = serve.structured_input_signature[1]
+    words = [[_decoded(w) for w in _values(e.features.feature[text_feature])] for e in examples]
+    texts = [" ".join(row) for row in words]
+    outputs = {key: value.numpy() for key, value in serve(**{name: tf.constant(texts)}).items()}
+    return [{"text": text, **task.show_prediction({key: value[i] for key, value in
+                                                  outputs.items()}, info.label_names),
+             "true_label": " ".join(f"{word}/{tag}" for word, tag in zip(words[i], true_label(
+                 _values(examples[i].features.feature[label_feature]),
+                 info.label_names).split(",")) if tag != "O")}
+            for i, text in enumerate(texts)]
+
+
 def write_summary(summary: Dict[str, Any], output: str,
                   pipeline_arguments: Mapping[str, Any]) -> str:
     """Completes `summary` (max_length, predictions on eval samples) and writes it; returns
@@ -95,7 +117,8 @@ def write_summary(summary: Dict[str, Any], output: str,
         info = ModelInfo.read(model)
         examples = eval_samples(summary["examples"], arguments["label_feature"],
                                 num_classes=len(info.label_names) if info else None)
-        summary["predictions"] = predict_samples(model, examples, arguments["label_feature"])
+        summary["predictions"] = predict_samples(model, examples, arguments["label_feature"],
+                                                 arguments["text_feature"])
     os.makedirs(output, exist_ok=True)
     path = os.path.join(output, SUMMARY_FILE)
     # Whole or not at all: a reader (or a run killed meanwhile) never sees half a file.
