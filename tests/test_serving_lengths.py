@@ -81,3 +81,38 @@ def test_short_long_and_mixed_batches_match_the_hf_python_path(served, topic_mod
                                    return_tensors="tf")).logits
         np.testing.assert_allclose(served_probabilities, tf.nn.softmax(logits).numpy(),
                                    atol=1e-4)
+
+
+def test_the_model_part_under_xla_serves_the_same_outputs_and_passes_serve_check(
+        tmp_path, served, topic_model, topic_artifacts, topic_config, capsys):
+    import json
+
+    import tensorflow_transform as tft
+    from transformers import TFAutoModelForSequenceClassification
+
+    from tfx_hf.components.contracts import hf_format_dir
+    from tfx_hf.components.export.serving_model import export_serving_model
+    from tfx_hf.pipelines import cli
+
+    model_dir, loaded = served
+    info = ModelInfo.read(model_dir)
+    xla_dir = export_serving_model(
+        TFAutoModelForSequenceClassification.from_pretrained(hf_format_dir(topic_model.uri)),
+        tft.TFTransformOutput(topic_artifacts[1].uri), str(tmp_path / "xla"),
+        text_features=info.text_features, label_feature=topic_config.label_feature,
+        label_names=info.label_names, task=info.task, serving_lengths=info.serving_lengths,
+        jit_compile=True)
+    # The XLA cluster is the model part only: its function holds no string (tokenizer) op.
+    saved = tf.saved_model.load(xla_dir)
+    graph = saved.signatures["serving_default"].graph.as_graph_def()
+    compiled = [f for f in graph.library.function if f.attr["_XlaMustCompile"].b]
+    assert compiled and not [node.op for f in compiled for node in f.node_def
+                             if "String" in node.op or "Wordpiece" in node.op]
+    short, long = ["Goal", "Bank profit", ""], ["The striker scored a goal in the cup " * 6]
+    for batch in (short, long, short + long):
+        np.testing.assert_allclose(
+            saved.signatures["serving_default"](text=tf.constant(batch))["probabilities"],
+            loaded.signatures["serving_default"](text=tf.constant(batch))["probabilities"],
+            atol=1e-4)
+    assert cli.main(["serve-check", xla_dir]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"]

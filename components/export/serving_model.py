@@ -20,7 +20,9 @@ are token-level at full max_length, position by position with `transform_labels`
 Each request batch is tokenized to max_length, then cut to the smallest of a few serving
 lengths (the Trainer's bucket lengths) that holds its longest row: short texts cost a fraction
 of a max_length pass, with the same logits. `assets.extra/tf_serving_warmup_requests` holds
-one request per serving length for TF Serving's warm-up.
+one request per serving length for TF Serving's warm-up. With `jit_compile=True` the model
+part (token ids → logits) is one XLA cluster, compiled once per serving length and batch size;
+the tokenizer (string ops XLA cannot take) and the task's outputs stay outside it.
 
 It loads with `tf.saved_model.load` where only tensorflow and tensorflow-text are installed;
 `assets.extra/requirements.txt` names the tensorflow-text version its ops need.
@@ -69,7 +71,7 @@ class _ServingModule(tf.Module):
 
     def __init__(self, model, tf_transform_output: tft.TFTransformOutput,
                  text_features: Sequence[str], label_feature: str, label_names: List[str],
-                 task: Task, serving_lengths: Sequence[int],
+                 task: Task, serving_lengths: Sequence[int], jit_compile: bool = False,
                  text_server: Optional[tf.Module] = None):
         super().__init__()
         self.text_server = text_server
@@ -92,6 +94,14 @@ class _ServingModule(tf.Module):
             self._label_spec.update(self._raw_feature_spec)
         self._num_labels = len(label_names or [])
         self._serving_lengths = tf.constant(sorted(serving_lengths), tf.int32)
+        # Only the model part is compiled: the tokenizer's string ops have no XLA kernels.
+        # The inputs' shapes are bounded by the serving lengths, so XLA compiles one program
+        # per length (and batch size), not one per request.
+        self._logits = _Untracked(tf.function(self._model_logits, jit_compile=True)
+                                  if jit_compile else self._model_logits)
+
+    def _model_logits(self, inputs: Dict[str, tf.Tensor]) -> tf.Tensor:
+        return tf.cast(self._model.value(inputs, training=False).logits, tf.float32)
 
     def _predict(self, raw_features: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
         transformed = self.tft_layer(raw_features)
@@ -104,7 +114,7 @@ class _ServingModule(tf.Module):
         inputs = model_inputs(transformed)
         if cut:
             inputs = cut_to_serving_length(inputs, self._serving_lengths)
-        return tf.cast(self._model.value(inputs, training=False).logits, tf.float32)
+        return self._logits.value(inputs)
 
     def row_lengths(self, texts: List[str]) -> List[int]:
         """Real tokens per row of `texts` in the first text feature ("" in the others)."""
@@ -164,19 +174,21 @@ def export_serving_model(model, tf_transform_output: tft.TFTransformOutput, expo
                          text_features: Sequence[str], label_feature: str,
                          label_names: List[str], task: str,
                          serving_lengths: Optional[Sequence[int]] = None,
+                         jit_compile: bool = False,
                          text_server: Optional[tf.Module] = None) -> str:
     """Saves `model` with the transform graph and string-in signatures to `export_dir`, with
     `assets.extra/requirements.txt`, `model_info.json` (contracts.ModelInfo) and TF Serving's
     warm-up requests. Each request batch is padded to the smallest serving length that holds
     it: `serving_lengths` (the Trainer's bucket lengths), and powers of two from 16 below
-    max_length (requests can be shorter than any training row), and max_length.
+    max_length (requests can be shorter than any training row), and max_length. `jit_compile`
+    compiles the model part with XLA (TF Serving then needs `--xla_cpu_compilation_enabled`).
     `text_server`: the task's (Task.text_server), for a task that serves text otherwise."""
     max_length = _max_length(tf_transform_output)
     serving_lengths = sorted(set(serving_lengths or []) | set(_power_of_two_lengths(max_length))
                              | {max_length})
     task_object = get_task(task)
     module = _ServingModule(model, tf_transform_output, text_features, label_feature,
-                            label_names, task_object, serving_lengths, text_server)
+                            label_names, task_object, serving_lengths, jit_compile, text_server)
     serving_inputs = task_object.serving_text_inputs(list(text_features))
     tf.saved_model.save(module, export_dir, signatures=module.signatures())
     write_requirements(export_dir, {"tensorflow": tf.__version__,

@@ -36,9 +36,14 @@ def _whole_texts(text, with_offsets: bool = False) -> _Segments:
                      tf.ones([batch], tf.bool), zeros, zeros)
 
 
-def _split_at(segments: _Segments, tokens: Sequence[AddedToken]) -> _Segments:
+def _split_at(segments: _Segments, tokens: Sequence[AddedToken], trim_offsets: bool = False,
+              keep_prefix_space: bool = False) -> _Segments:
     """Splits the text segments at `tokens`. (tf_text.regex_split would cut texts at a NUL
-    byte, so the matches are marked with a byte UTF-8 never has and split there.)"""
+    byte, so the matches are marked with a byte UTF-8 never has and split there.)
+    An added token's offsets are its whole match, the whitespace lstrip/rstrip took included,
+    as in 🤗's encoding; `trim_offsets` (a ByteLevel/RobertaProcessing post-processor's) leaves
+    that whitespace out, but for one leading space at a text's start with
+    `keep_prefix_space` (the post-processor's add_prefix_space)."""
     if not tokens:
         return segments
     space = whitespace_class()
@@ -71,7 +76,6 @@ def _split_at(segments: _Segments, tokens: Sequence[AddedToken]) -> _Segments:
     before = tf.cumsum(lengths, exclusive=True)
     starts = before - tf.gather(tf.gather(tf.concat([before, [0]], 0), parts.row_starts()),
                                 part_of) + tf.gather(segments.starts, part_of)
-    # An added token's offsets leave out the whitespace lstrip/rstrip took, as 🤗's do.
     lstrip, rstrip = (tf.gather(tf.constant([getattr(t, flag) for t in tokens]), which)
                       for flag in ("lstrip", "rstrip"))
     content_length = tf.gather(tf.constant([len(t.content) for t in tokens], tf.int64), which)
@@ -80,6 +84,10 @@ def _split_at(segments: _Segments, tokens: Sequence[AddedToken]) -> _Segments:
         parts.values, f"^{space}+", ""), unit="UTF8_CHAR"), tf.int64), taken)
     lead = tf.where(lstrip, lead, 0)
     trail = tf.where(rstrip, taken - lead, 0)
+    if not trim_offsets:
+        lead, trail = tf.zeros_like(lead), tf.zeros_like(trail)
+    elif keep_prefix_space:
+        lead = tf.where((starts == 0) & (lead == 1), 0, lead)
     return split._replace(starts=starts + tf.where(is_token, lead, 0),
                           ends=starts + lengths - tf.where(is_token, trail, 0))
 
@@ -102,16 +110,18 @@ def encode_with_added_tokens(encoder, text, added_tokens: Sequence[AddedToken]
     return _by_text(text, segments, encoded, segments.ids)
 
 
-def encode_with_offsets(encoder, text, added_tokens: Sequence[AddedToken]):
+def encode_with_offsets(encoder, text, added_tokens: Sequence[AddedToken],
+                        trim_offsets: bool = False, keep_prefix_space: bool = False):
     """([batch, (ids)], [batch, (starts)], [batch, (ends)]): as `encode_with_added_tokens`,
     with each token's code point range in its text (an added token's is its match, with the
-    whitespace lstrip/rstrip took). For encoders without a normalizer (`encode_with_offsets`:
-    offsets in the text it is given)."""
+    whitespace lstrip/rstrip took unless `trim_offsets`: see `_split_at`). For encoders
+    without a normalizer (`encode_with_offsets`: offsets in the text it is given)."""
     if not added_tokens:
         return encoder.encode_with_offsets(text)
+    trim = dict(trim_offsets=trim_offsets, keep_prefix_space=keep_prefix_space)
     segments = _split_at(_whole_texts(text, with_offsets=True),
-                         [t for t in added_tokens if not t.normalized])
-    segments = _split_at(segments, [t for t in added_tokens if t.normalized])
+                         [t for t in added_tokens if not t.normalized], **trim)
+    segments = _split_at(segments, [t for t in added_tokens if t.normalized], **trim)
     ids, starts, ends = encoder.encode_with_offsets(segments.texts)
     shift = tf.gather(segments.starts, starts.value_rowids())
     return (_by_text(text, segments, ids, segments.ids),

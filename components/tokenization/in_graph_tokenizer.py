@@ -49,12 +49,21 @@ class InGraphTokenizer(tf.keras.layers.Layer):
     (True, "longest_first", "only_first" or "only_second"), `pad_to_multiple_of`, and
     `return_offsets_mapping` (also `offset_mapping`: [batch, width, 2] int64, each token's
     (start, end) code point range in its text, (0, 0) for special and padding tokens; WordPiece
-    and byte-level BPE so far)."""
+    and byte-level BPE so far).
+
+    `return_overflowing_tokens=True` with `stride`: every window of a text longer than
+    max_length, as 🤗's `tokenizer(text, truncation=True, max_length=L, stride=S,
+    return_overflowing_tokens=True)` returns them (windows.py): one row per window, plus
+    `overflow_to_sample_mapping` ([windows] int64: the text of each row) and `num_windows`
+    ([batch] int64: each text's windows before the cap). A text pair is cut to windows of its
+    second text (`truncation="only_second"`, as 🤗) or its first (`"only_first"`).
+    `max_windows` keeps the first windows of each text only (`num_windows` counts them all)."""
 
     def __init__(self, tokenizer_config: TokenizerConfig, max_length: Optional[int] = None,
                  padding: str = "max_length", truncation: Union[bool, str] = True,
                  pad_to_multiple_of: Optional[int] = None, return_offsets_mapping: bool = False,
-                 **kwargs):
+                 return_overflowing_tokens: bool = False, stride: int = 0,
+                 max_windows: Optional[int] = None, **kwargs):
         super().__init__(**kwargs)
         max_length = max_length or tokenizer_config.model_max_length
         if max_length and tokenizer_config.model_max_length and \
@@ -72,7 +81,9 @@ class InGraphTokenizer(tf.keras.layers.Layer):
         self.packer = SegmentPacker(
             single_template, pair_template, max_length=max_length,
             pad_id=tokenizer_config.token_id(tokenizer_config.pad_token), padding=padding,
-            truncation=truncation, pad_to_multiple_of=pad_to_multiple_of)
+            truncation=truncation, pad_to_multiple_of=pad_to_multiple_of,
+            return_overflowing_tokens=return_overflowing_tokens, stride=stride,
+            max_windows=max_windows)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, **options) -> "InGraphTokenizer":
@@ -90,8 +101,11 @@ class InGraphTokenizer(tf.keras.layers.Layer):
         """([batch, (ids)], [batch, (starts)], [batch, (ends)]): `encode`, with each token's
         code point range in its text, as the post-processor leaves it (trim_offsets)."""
         text = tf.convert_to_tensor(text, dtype=tf.string)
-        ids, starts, ends = encode_with_offsets(self.encoder, text,
-                                                self.tokenizer_config.added_tokens)
+        config = self.tokenizer_config
+        ids, starts, ends = encode_with_offsets(
+            self.encoder, text, config.added_tokens,
+            trim_offsets=getattr(config, "trim_offsets", False),  # BPE's post-processor's
+            keep_prefix_space=getattr(config, "trim_offsets_add_prefix_space", False))
         if hasattr(self.encoder, "trim_offsets"):  # the post-processor's, for BPE
             starts, ends = self.encoder.trim_offsets(ids, starts, ends)
         return ids, starts, ends
@@ -105,7 +119,9 @@ class InGraphTokenizer(tf.keras.layers.Layer):
         else:
             outputs = self.packer([self.encode(t) for t in texts])
         names = self.tokenizer_config.model_input_names + (
-            ("offset_mapping",) if self.return_offsets_mapping else ())
+            ("offset_mapping",) if self.return_offsets_mapping else ()) + (
+            ("overflow_to_sample_mapping", "num_windows")
+            if self.packer.return_overflowing_tokens else ())
         return {name: outputs[name] for name in outputs if name in names}
 
     def get_config(self) -> dict:
@@ -119,6 +135,9 @@ class InGraphTokenizer(tf.keras.layers.Layer):
             "truncation": self.packer.truncation,
             "pad_to_multiple_of": self.packer.pad_to_multiple_of,
             "return_offsets_mapping": self.return_offsets_mapping,
+            "return_overflowing_tokens": self.packer.return_overflowing_tokens,
+            "stride": self.packer.stride,
+            "max_windows": self.packer.max_windows,
         }
 
     @classmethod

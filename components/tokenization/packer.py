@@ -14,6 +14,10 @@ here, each for a reason a test or a measurement shows:
   - the template (tests/test_tokenization_sentencepiece.py): `combine_segments` writes one
     start and one end token per segment, BERT's layout, not XLM-R's `<s> A </s></s> B </s>`
     or T5's `A </s>`.
+With `return_overflowing_tokens=True` a text longer than max_length becomes all of 🤗's
+overflowing windows (windows.py): one row per window, `overflow_to_sample_mapping` naming its
+text; of a pair, the text the truncation strategy names (`only_second` or `only_first`) is cut
+to windows and the other repeated in each.
 """
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -22,6 +26,7 @@ import tensorflow_text as tf_text
 
 from tfx_hf.components.input_error import InputError
 from tfx_hf.components.tokenization.tokenizer_files import Template
+from tfx_hf.components.tokenization.windows import overflow_windows, take_windows
 
 PADDING_STRATEGIES = ("max_length", "longest")
 TRUNCATION_STRATEGIES = ("longest_first", "only_first", "only_second")
@@ -54,7 +59,9 @@ class SegmentPacker:
 
     def __init__(self, single_template: Template, pair_template: Optional[Template],
                  max_length: int, pad_id: int, padding: str = "max_length",
-                 truncation: Union[bool, str] = True, pad_to_multiple_of: Optional[int] = None):
+                 truncation: Union[bool, str] = True, pad_to_multiple_of: Optional[int] = None,
+                 return_overflowing_tokens: bool = False, stride: int = 0,
+                 max_windows: Optional[int] = None):
         if padding not in PADDING_STRATEGIES:
             raise InputError(f"padding={padding!r}: use one of {PADDING_STRATEGIES}.")
         if truncation is True:
@@ -75,6 +82,22 @@ class SegmentPacker:
         self.padding = padding
         self.truncation = truncation
         self.pad_to_multiple_of = pad_to_multiple_of
+        self.return_overflowing_tokens = return_overflowing_tokens
+        self.stride, self.max_windows = stride, max_windows
+        if return_overflowing_tokens:
+            self._check_window_options(max_length - special_token_count(single_template))
+
+    def _check_window_options(self, budget: int) -> None:
+        if isinstance(self.stride, bool) or not isinstance(self.stride, int) or \
+                not 0 <= self.stride < budget:
+            raise InputError(
+                f"stride={self.stride!r}: windows of max_length={self.max_length} hold {budget} "
+                "tokens of text besides the special tokens; the stride (tokens shared by "
+                f"consecutive windows) must be an integer from 0 to {budget - 1}.")
+        if self.max_windows is not None and (isinstance(self.max_windows, bool) or not isinstance(
+                self.max_windows, int) or self.max_windows < 1):
+            raise InputError(f"max_windows={self.max_windows!r}: must be an integer from 1 up "
+                             "(or None: every window).")
 
     def __call__(self, segments: Sequence[tf.RaggedTensor],
                  offsets: Optional[Sequence[Sequence[tf.RaggedTensor]]] = None
@@ -83,6 +106,8 @@ class SegmentPacker:
         ([batch, width, 2]: special and padding tokens (0, 0), as 🤗's)."""
         template = self.single_template if len(segments) == 1 else self.pair_template
         budget = self.max_length - special_token_count(template)
+        if self.return_overflowing_tokens:
+            return self._windows(template, budget, segments, offsets)
         segments = self.truncate(segments, budget)
         ids, type_ids = self._apply_template(template, segments)
         width = self._padded_width(ids)
@@ -98,6 +123,53 @@ class SegmentPacker:
                 mapping.append(tf_text.pad_model_inputs(
                     self._apply_template(template, cut, special_value=0)[0], width, 0)[0])
             outputs["offset_mapping"] = tf.stack(mapping, axis=-1)
+        return outputs
+
+    def _windows(self, template: Template, budget: int, segments: Sequence[tf.RaggedTensor],
+                 offsets: Optional[Sequence[Sequence[tf.RaggedTensor]]]) -> Dict[str, tf.Tensor]:
+        """One row per overflowing window (its text's other segment repeated), with
+        `overflow_to_sample_mapping` ([windows] int64) and `num_windows` ([batch] int64: each
+        text's windows before the `max_windows` cap)."""
+        lengths = [segment.row_lengths() for segment in segments]
+        if len(segments) == 1:
+            if self.truncation == "only_second":
+                raise InputError("truncation='only_second' needs text pairs (🤗 raises too).")
+            cut, size = 0, budget
+        else:
+            if self.truncation not in ("only_first", "only_second"):
+                raise InputError(
+                    f"truncation={self.truncation!r} with return_overflowing_tokens: windows of "
+                    "a text pair run over one of its texts; use truncation='only_second' (or "
+                    "'only_first').")
+            cut = 0 if self.truncation == "only_first" else 1
+            size = budget - lengths[1 - cut]
+            self._assert_fits(lengths[0] + lengths[1] - budget, lengths[cut])
+            needs_windows = lengths[cut] > size
+            tf.debugging.assert_less(
+                tf.where(needs_windows, tf.constant(self.stride, tf.int64), 0),
+                tf.where(needs_windows, size, 1),
+                message=f"stride={self.stride}: a pair leaves fewer tokens than that for the "
+                        f"windows of its {('first', 'second')[cut]} text at max_length="
+                        f"{self.max_length} (🤗 fails too); use a smaller stride.")
+        windows = overflow_windows(lengths[cut], size, self.stride, self.max_windows)
+
+        def in_windows(parts):
+            return [take_windows(part, windows) if i == cut else tf.gather(part, windows.mapping)
+                    for i, part in enumerate(parts)]
+
+        ids, type_ids = self._apply_template(template, in_windows(segments))
+        width = self._padded_width(ids)
+        input_ids, attention_mask = tf_text.pad_model_inputs(ids, width, self.pad_id)
+        token_type_ids, _ = tf_text.pad_model_inputs(type_ids, width, 0)
+        outputs = {"input_ids": input_ids, "attention_mask": attention_mask,
+                   "token_type_ids": token_type_ids,
+                   "overflow_to_sample_mapping": windows.mapping,
+                   "num_windows": windows.num_windows}
+        if offsets is not None:
+            outputs["offset_mapping"] = tf.stack([
+                tf_text.pad_model_inputs(self._apply_template(
+                    template, in_windows(list(side)), special_value=0)[0], width, 0)[0]
+                for side in zip(*offsets)], axis=-1)
         return outputs
 
     def truncate(self, segments: Sequence[tf.RaggedTensor],

@@ -10,6 +10,8 @@ from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 from tfx_hf.components.hub_paths import is_local_path
 from tfx_hf.components.input_error import InputError
+from tfx_hf.components.tokenization.tokenizer_config_overrides import (apply_overrides,
+                                                                       tokenizer_class)
 
 
 class TokenizerFilesError(InputError):
@@ -478,7 +480,10 @@ _TOKENIZER_JSON_READERS = {"WordPiece": _wordpiece_config, "Unigram": _sentencep
 
 def _config_from_tokenizer_json(tokenizer_json: str, tokenizer_config: dict,
                                 model_max_length: Optional[int]) -> TokenizerConfig:
-    spec = _read_json(tokenizer_json)
+    # As AutoTokenizer builds it: tokenizer.json with the tokenizer class's rewrites from
+    # tokenizer_config.json (tokenizer_config_overrides.py).
+    spec = apply_overrides(_read_json(tokenizer_json), tokenizer_config, tokenizer_class(
+        os.path.dirname(tokenizer_json), tokenizer_config))
     model_type = (spec.get("model") or {}).get("type")
     if model_type not in _TOKENIZER_JSON_READERS:
         raise TokenizerFilesError(

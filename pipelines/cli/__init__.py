@@ -1,4 +1,4 @@
-"""The `tfx-hf` command: demo, run, predict, serve-check, compile, submit, report.
+"""The `tfx-hf` command: demo, run, predict, serve-check, compile, submit, report, rehearse.
 
 One module per command, each with `add_parser(commands)` and `execute(args)`; `flags` holds
 the flags several commands share, `precedence` how a config file, `--set` and flags combine,
@@ -14,7 +14,8 @@ from tfx_hf.components.input_error import InputError
 from tfx_hf.pipelines.cli import printing
 
 # The command modules, in the order `tfx-hf --help` lists them.
-COMMANDS = ("demo", "run", "predict", "serve_check", "compile", "submit", "report")
+COMMANDS = ("demo", "run", "predict", "serve_check", "compile", "submit", "report",
+            "rehearse")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -121,6 +121,9 @@ def write_summary(summary: Dict[str, Any], output: str,
                                                  arguments["text_feature"])
     os.makedirs(output, exist_ok=True)
     path = os.path.join(output, SUMMARY_FILE)
-    with open(path, "w") as f:
+    # Whole or not at all: a reader (or a run killed meanwhile) never sees half a file.
+    staging = f"{path}.{os.getpid()}.tmp"
+    with open(staging, "w") as f:
         json.dump(summary, f, indent=2)
+    os.replace(staging, path)
     return path
