@@ -89,6 +89,11 @@ class Task(abc.ABC):
         """The input names of `serving_default`: the text features unless the task says."""
         return list(text_features)
 
+    def hf_tokenizer_options(self, checkpoint: str) -> Dict[str, Any]:
+        """Options of 🤗's `AutoTokenizer.from_pretrained` the Format-HF tokenizer is saved
+        with, when the task tokenizes otherwise than the checkpoint's files say ({}: as is)."""
+        return {}
+
     def text_server(self, config, label_names: List[str]) -> Optional[tf.Module]:
         """None: `serving_default` feeds its texts to the transform graph and the logits to
         `serving_outputs`. Else a tf.Module called `(texts, run_model)` → the outputs, where

@@ -118,6 +118,18 @@ class TokenClassification(Task):
         """`serving_tf_example`'s outputs, position by position with `label_id`."""
         return {"logits": logits, "predicted_ids": tf.argmax(logits, axis=-1)}
 
+    def hf_tokenizer_options(self, checkpoint: str) -> Dict[str, Any]:
+        """Byte-level BPE was trained (and serves) with add_prefix_space, which 🤗 needs for
+        words: Format-HF's tokenizer is saved with it, so 🤗's pipeline on Format-HF
+        tokenizes texts as the served model does."""
+        from tfx_hf.components.tokenization.tokenizer_files import (ByteLevelBPEConfig,
+                                                                    read_tokenizer_config)
+
+        config = read_tokenizer_config(checkpoint)
+        if isinstance(config, ByteLevelBPEConfig) and not config.add_prefix_space:
+            return {"add_prefix_space": True}
+        return {}
+
     def text_server(self, config, label_names: List[str]) -> tf.Module:
         """What `serving_default` runs on raw texts (components/export/serving_model.py)."""
         from tfx_hf.components.export.token_serving import TokenTextServer

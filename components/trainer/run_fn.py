@@ -151,6 +151,11 @@ def run_fn(fn_args: FnArgs) -> None:
     hf_dir = hf_format_dir(os.path.dirname(fn_args.serving_model_dir))
     model.save_pretrained(hf_dir)
     _copy_tokenizer_files(config.checkpoint, hf_dir)
+    options = task.hf_tokenizer_options(config.checkpoint)
+    if options:  # Format-HF's tokenizer must tokenize as the model was trained
+        from transformers import AutoTokenizer
+
+        AutoTokenizer.from_pretrained(hf_dir, **options).save_pretrained(hf_dir)
 
 
 def _compiled_model(config: TaskConfig, task: Task, label_names, train_steps: int):
