@@ -10,7 +10,7 @@ print(minilm_checkpoint())')" --output /tmp/ner_run
 
 It writes the corpus as a 🤗 DatasetDict (`tokens`: Sequence(string), `ner_tags`:
 Sequence(ClassLabel)), runs the CLI, then scores the pushed model on the test split: the tag
-predicted at each word's first sub-word (`serving_tf_example`'s `predicted_ids` where
+predicted at each word's first sub-word (the top of `serving_tf_example`'s `logits` where
 `transform_labels` has a label), entities read from IOB2 tags as seqeval's default mode
 reads them (an I- tag after O or another type starts an entity), micro precision, recall, F1
 over exact spans. Words cut off by max_length are not scored (none at max_length 128 here;
@@ -79,7 +79,7 @@ def score(model_dir: str, examples_uri: str, names: list) -> dict:
         batch = tf.constant(records[start:start + 32])
         labels = model.signatures["transform_labels"](examples=batch)["label_id"].numpy()
         predicted = model.signatures["serving_tf_example"](examples=batch)[
-            "predicted_ids"].numpy()
+            "logits"].numpy().argmax(axis=-1)
         for record, row_labels, row_predicted in zip(records[start:start + 32], labels,
                                                      predicted):
             example = tf.train.Example.FromString(record)

@@ -89,6 +89,8 @@ def validate_inputs(dataset: str, checkpoint: str, config: Optional[TaskConfig] 
     if is_local_path(checkpoint):
         check_local_checkpoint(checkpoint)
         read_tokenizer_config(checkpoint)
+        if config is not None:
+            get_task(config.task).check_checkpoint(checkpoint)
         longest = max_sequence_length(checkpoint)
         if config is not None and longest is not None:
             check_int("max_length", config.max_length, minimum=1, maximum=longest,
@@ -223,6 +225,7 @@ def create_pipeline(
     token_labels = get_task(config.task).token_labels
     validate_settings(train_steps, eval_steps, min_accuracy, baseline_tolerance)
     check_int("tokenizer_parity_sample_size", tokenizer_parity_sample_size, minimum=1)
+    tag_names = None
     if validate:
         tag_names = validate_inputs(dataset, checkpoint, config, splits, config_name,
                                     invalid_utf8)
@@ -253,7 +256,7 @@ def create_pipeline(
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"] if model_resolver else None,
         eval_config=_eval_config(config.task, min_accuracy, slicing_features, thresholds,
-                                 baseline_tolerance))
+                                 baseline_tolerance, tag_names))
     pushers = _pushers(trainer, evaluator, push_destination, vertex_endpoint, hub_repo_id,
                        hub_options, dataset, checkpoint, allow_label_change,
                        parity_check.outputs["tokenizer_parity"] if parity_check else None)
@@ -325,13 +328,19 @@ def _latest_blessed_model_resolver() -> tfx.dsl.Resolver:
 
 def _eval_config(task: str, min_accuracy: float, slicing_features: Sequence[str],
                  thresholds: Optional[Mapping[str, float]],
-                 baseline_tolerance: Optional[float]):
+                 baseline_tolerance: Optional[float], tag_names: Optional[List[str]] = None):
     """The task's TFMA config; for a task with an `accuracy` threshold (single-label),
-    `min_accuracy` is its bound unless `thresholds` names one."""
+    `min_accuracy` is its bound unless `thresholds` names one. `tag_names` (token
+    classification, read from a local dataset): the entity metrics' tag names."""
     if "accuracy" in threshold_names(task):
         thresholds = {"accuracy": min_accuracy, **(thresholds or {})}
-    return eval_config(task, slicing=slicing_features, thresholds=thresholds,
-                       baseline_tolerance=baseline_tolerance)
+    config = eval_config(task, slicing=slicing_features, thresholds=thresholds,
+                         baseline_tolerance=baseline_tolerance)
+    if tag_names:
+        from tfx_hf.components.evaluation.entity_metrics import with_label_names
+
+        config = with_label_names(config, tag_names)
+    return config
 
 
 def _pushers(trainer, evaluator, push_destination: str,

@@ -125,7 +125,7 @@ def test_transform_trains_and_serves_token_logits(trained, tiny_checkpoint):
     final_loss = float(tf.reduce_mean(hf_model(**inputs, labels=tf.constant(labels)).loss))
     assert final_loss < 0.5 * start_loss, (start_loss, final_loss)
     tagged = labels != -100
-    accuracy = np.mean(out["predicted_ids"].numpy()[tagged] == labels[tagged])
+    accuracy = np.mean(np.argmax(out["logits"].numpy(), axis=-1)[tagged] == labels[tagged])
     assert accuracy > 0.8, accuracy
 
 
@@ -143,7 +143,8 @@ TEXTS = ["Anna Smith said in Paris .", "Peter said the team in New York and Tom 
 
 
 def test_serving_default_gives_the_entities_of_the_transformers_pipeline(trained):
-    from transformers import AutoTokenizer, TFAutoModelForTokenClassification, pipeline
+    from transformers import AutoTokenizer, TFAutoModelForTokenClassification
+    from transformers.pipelines.token_classification import TokenClassificationPipeline
 
     _, _, model = trained
     result = subprocess.run(
@@ -152,12 +153,11 @@ def test_serving_default_gives_the_entities_of_the_transformers_pipeline(trained
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     out = json.loads(result.stdout.strip().splitlines()[-1])
     hf_dir = hf_format_dir(model.uri)
-    reference = pipeline("token-classification", framework="tf",
-                         model=TFAutoModelForTokenClassification.from_pretrained(hf_dir),
-                         tokenizer=AutoTokenizer.from_pretrained(hf_dir),
-                         aggregation_strategy="simple")
+    reference = TokenClassificationPipeline(
+        model=TFAutoModelForTokenClassification.from_pretrained(hf_dir),
+        tokenizer=AutoTokenizer.from_pretrained(hf_dir), framework="tf")
     for row, text in enumerate(TEXTS):
-        expected = reference(text) if text else []
+        expected = reference(text, aggregation_strategy="simple") if text else []
         n = out["num_entities"][row]
         got = [(out["entity_group"][row][i], out["start"][row][i], out["end"][row][i],
                 out["word"][row][i]) for i in range(n)]
@@ -176,3 +176,41 @@ def test_predict_shows_entities(trained):
         f"{e['entity_group']}  {e['score']:.4f}  {e['start']}:{e['end']}  {e['word']}"
         for e in prediction["entities"]]
     assert all(TEXTS[0][e["start"]:e["end"]] == e["word"] for e in prediction["entities"])
+
+
+def test_the_evaluator_computes_entity_metrics_on_the_served_token_logits(trained,
+                                                                         tmp_path):
+    """HFEvaluator (TFMA through serving_tf_example and transform_labels) gives the entity
+    F1 of the served model's tags at each word's first sub-word, and blesses the first
+    model against an entity_f1 bound it passes."""
+    import tensorflow_model_analysis as tfma
+
+    from tfx_hf.components.evaluation.entity_metrics import get_entities, with_label_names
+    from tfx_hf.components.evaluation.eval_config import eval_config
+    from tfx_hf.components.evaluation.evaluation_results import overall_metrics
+
+    _, examples, model = trained
+    serving = tf.saved_model.load(serving_model_dir(model.uri))
+    serialized, _ = trainer_harness.eval_split(examples, "ner_tags")
+    labels = serving.signatures["transform_labels"](examples=serialized)["label_id"].numpy()
+    predicted = np.argmax(serving.signatures["serving_tf_example"](examples=serialized)[
+        "logits"].numpy(), axis=-1)
+    true_spans = found_spans = correct = 0
+    for row_labels, row_predicted in zip(labels, predicted):
+        tagged = row_labels != -100
+        truth = set(get_entities([TAGS[i] for i in row_labels[tagged]]))
+        found = set(get_entities([TAGS[i] for i in row_predicted[tagged]]))
+        true_spans, found_spans = true_spans + len(truth), found_spans + len(found)
+        correct += len(truth & found)
+    precision, recall = correct / max(found_spans, 1), correct / max(true_spans, 1)
+    f1 = 2 * precision * recall / max(precision + recall, 1e-12)
+    assert f1 > 0.2, f1  # entities are found (so the comparison below is not of zeros)
+
+    config = with_label_names(eval_config("token_classification",
+                                          thresholds={"entity_f1": f1 / 2}), TAGS)
+    blessed, evaluation_uri = trainer_harness.evaluate(str(tmp_path), examples, model, config)
+    assert blessed, tfma.load_validation_result(evaluation_uri)
+    metrics = overall_metrics(evaluation_uri)
+    assert metrics["entity_f1"] == pytest.approx(f1, abs=1e-6)
+    assert metrics["entity_precision"] == pytest.approx(precision, abs=1e-6)
+    assert metrics["entity_recall"] == pytest.approx(recall, abs=1e-6)

@@ -77,3 +77,39 @@ def test_an_unknown_aggregation_strategy_is_refused_by_the_parser(capsys):
         cli.main(["run", "--dataset", "d", "--checkpoint", "c", "--aggregation-strategy",
                   "none"])
     assert exit_info.value.code == 2 and "--aggregation-strategy" in capsys.readouterr().err
+
+
+def test_a_checkpoint_whose_tokenizer_gives_no_offsets_is_refused_before_the_run(tmp_path):
+    """serving_default needs character offsets: a Unigram checkpoint is refused while its
+    in-graph encoder has none, and builds once it has them."""
+    import sentencepiece as spm
+    import transformers
+
+    from tfx_hf.components.input_error import InputError
+    from tfx_hf.components.tokenization.sentencepiece_unigram import SentencePieceUnigram
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(["Anna said in Paris", "Tom went to Rome"] * 20) + "\n")
+    spm.SentencePieceTrainer.train(input=str(corpus), model_prefix=str(tmp_path / "sp"),
+                                   vocab_size=40, model_type="unigram", minloglevel=2,
+                                   hard_vocab_limit=False)
+    checkpoint = str(tmp_path / "xlmr")
+    transformers.XLMRobertaTokenizerFast(vocab_file=str(tmp_path / "sp.model")
+                                         ).save_pretrained(checkpoint)
+    model = transformers.TFXLMRobertaModel(transformers.XLMRobertaConfig(
+        vocab_size=60, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=16, max_position_embeddings=40))
+    model(model.dummy_inputs)
+    model.save_pretrained(checkpoint)
+    dataset = _dataset(tmp_path, datasets.Sequence(datasets.ClassLabel(names=TAGS)))
+
+    def build():
+        return create_pipeline("ner", str(tmp_path / "root"), dataset, checkpoint,
+                               str(tmp_path / "push"), task="token_classification",
+                               text_feature="tokens", label_feature="ner_tags", max_length=32)
+
+    if hasattr(SentencePieceUnigram, "encode_with_offsets"):
+        assert build().components
+    else:
+        with pytest.raises(InputError, match="return_offsets_mapping=True .* not for Unigram"):
+            build()

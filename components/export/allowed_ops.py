@@ -57,6 +57,7 @@ MODEL_OP_GROUPS: Dict[str, Tuple[str, ...]] = {
         "Split",
         "StridedSlice",
         "GatherV2",
+        "GatherNd",  # token classification's entity aggregation (token_entities.py)
         "ScatterNd",
         "TensorScatterUpdate",
         "DynamicStitch",
@@ -118,6 +119,7 @@ MODEL_OP_GROUPS: Dict[str, Tuple[str, ...]] = {
         "BatchMatMulV2",
         "BiasAdd",
         "Softmax",
+        "Exp",  # token classification's entity scores (token_entities.py)
         "Sigmoid",
         "Tanh",
         "Erf",

@@ -89,6 +89,11 @@ class Task(abc.ABC):
         """The input names of `serving_default`: the text features unless the task says."""
         return list(text_features)
 
+    def check_checkpoint(self, checkpoint: str) -> None:
+        """What the task needs of a checkpoint's tokenizer beyond what every task needs,
+        checked before a pipeline runs: InputError naming what is missing."""
+        del checkpoint  # nothing beyond the tokenizer files every task reads
+
     def hf_tokenizer_options(self, checkpoint: str) -> Dict[str, Any]:
         """Options of 🤗's `AutoTokenizer.from_pretrained` the Format-HF tokenizer is saved
         with, when the task tokenizes otherwise than the checkpoint's files say ({}: as is)."""

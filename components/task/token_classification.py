@@ -17,8 +17,8 @@ runs the model and merges sub-words into entities with character spans as 🤗's
 (components/task/token_entities.py's EntityAggregator): `entity_group`, `score`, `start`,
 `end`, `word`, `num_entities`, and the token-level `logits`. Texts longer than `max_length`
 tokens are truncated, as 🤗's pipeline without `stride`: entities past the cut are not found.
-`serving_tf_example` gives token-level `logits` and `predicted_ids` on the examples' words,
-aligned with `transform_labels`' `label_id`, for TFMA and BulkInferrer.
+`serving_tf_example` gives the token-level `logits` on the examples' words, aligned with
+`transform_labels`' `label_id`, for TFMA and BulkInferrer.
 """
 from typing import Any, Dict, List, Optional
 
@@ -64,8 +64,9 @@ class TokenClassification(Task):
     auto_model_class = "TFAutoModelForTokenClassification"
     encodes_class_labels = False  # the tags are a Sequence(ClassLabel) already
     token_labels = True
-    # Entity-level metrics (seqeval semantics) are TFMA custom metrics on the token logits:
-    # components/evaluation/entity_metrics.py adds them through `class_metrics_specs`.
+    # Entity-level metrics (seqeval semantics) are TFMA custom metrics on the token logits
+    # (components/evaluation/entity_metrics.py), given by `class_metrics_specs`: they need
+    # the tag names in their config, which overall metrics cannot carry.
     overall_metrics: Dict[str, Any] = {}
     main_metric = "entity_f1"
     prediction_key = "logits"
@@ -115,8 +116,19 @@ class TokenClassification(Task):
         return [SERVING_TEXT_INPUT]
 
     def serving_outputs(self, logits, label_names):
-        """`serving_tf_example`'s outputs, position by position with `label_id`."""
-        return {"logits": logits, "predicted_ids": tf.argmax(logits, axis=-1)}
+        """`serving_tf_example`'s output, position by position with `label_id`: the logits
+        alone (TFMA hands custom metrics the whole output when there are several)."""
+        return {"logits": logits}
+
+    def check_checkpoint(self, checkpoint: str) -> None:
+        """serving_default needs character offsets from the in-graph tokenizer: a tokenizer
+        family without them is refused before training, not at export."""
+        from tfx_hf.components.tokenization.in_graph_tokenizer import InGraphTokenizer
+        from tfx_hf.components.tokenization.split_words import for_split_words
+        from tfx_hf.components.tokenization.tokenizer_files import read_tokenizer_config
+
+        InGraphTokenizer(for_split_words(read_tokenizer_config(checkpoint)),
+                         return_offsets_mapping=True)
 
     def hf_tokenizer_options(self, checkpoint: str) -> Dict[str, Any]:
         """Byte-level BPE was trained (and serves) with add_prefix_space, which 🤗 needs for
@@ -139,10 +151,17 @@ class TokenClassification(Task):
 
     # --- Evaluation ------------------------------------------------------------------------
     def threshold_names(self) -> List[str]:
-        return list(self.overall_metrics)
+        """entity_f1, entity_precision, entity_recall (micro) and token_accuracy."""
+        from tfx_hf.components.evaluation.entity_metrics import ENTITY_METRICS
+
+        return list(ENTITY_METRICS)
 
     def class_metrics_specs(self, num_classes, threshold_for: ThresholdFor):
-        return []
+        """The entity metrics, without tag names: `entity_metrics.with_label_names` gives
+        them the model's (the pipeline when it read the dataset, else HFEvaluator)."""
+        from tfx_hf.components.evaluation.entity_metrics import entity_metrics_spec
+
+        return [entity_metrics_spec(None, threshold_for)]
 
     # --- Reading answers -------------------------------------------------------------------
     def show_prediction(self, outputs, label_names):
