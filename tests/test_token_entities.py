@@ -253,6 +253,8 @@ def test_unknown_strategy_and_labels_are_refused(checkpoints):
         EntityAggregator(checkpoints["wordpiece_cased"], {0: "O", 2: "B-PER"})
     assert EntityAggregator(checkpoints["wordpiece_cased"], {"0": "O", "1": "B-PER"},
                             "MAX").label_names == ["O", "B-PER"]
+    assert EntityAggregator(checkpoints["wordpiece_cased"], ID2LABEL,
+                            ignore_labels="MISC").ignore_labels == ("MISC",)
     with pytest.raises(InputError, match="logits have 3 classes but id2label names 2"):
         EntityAggregator(checkpoints["wordpiece_cased"], {0: "O", 1: "B-PER"})(
             tf.constant(["x"]), tf.zeros([1, 1], tf.int64), tf.zeros([1, 1, 2], tf.int64),

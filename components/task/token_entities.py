@@ -151,7 +151,8 @@ class EntityAggregator(tf.Module):
         super().__init__(name=name)
         self.aggregation_strategy = check_aggregation_strategy(aggregation_strategy)
         self.label_names = _label_names(id2label)
-        self.ignore_labels = tuple(ignore_labels)
+        self.ignore_labels = (ignore_labels,) if isinstance(ignore_labels, str) else \
+            tuple(ignore_labels)
         tokenizer_dir = tokenizer_folder(tokenizer_dir)  # a Hub id: its cached files
         config = read_tokenizer_config(tokenizer_dir)
 
