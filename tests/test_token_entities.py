@@ -85,14 +85,29 @@ def tiny_model():
     return model
 
 
+_PIPELINES = {}
+
+
 def _pipeline(checkpoint, model):
-    tokenizer = transformers.AutoTokenizer.from_pretrained(checkpoint)
-    return TokenClassificationPipeline(model=model, tokenizer=tokenizer, framework="tf")
+    """The token-classification pipeline of `checkpoint`'s tokenizer (one per checkpoint)."""
+    if checkpoint not in _PIPELINES:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(checkpoint)
+        pipe = TokenClassificationPipeline(model=model, tokenizer=tokenizer, framework="tf")
+        _PIPELINES[checkpoint] = pipe, {}
+    return _PIPELINES[checkpoint][0]
+
+
+def _preprocessed(pipe, text):
+    """The pipeline's own preprocessing of `text` (ids, offsets, special_tokens_mask)."""
+    cache = next(c for p, c in _PIPELINES.values() if p is pipe)
+    if text not in cache:
+        (cache[text],) = list(pipe.preprocess(text, is_split_into_words=False))
+    return cache[text]
 
 
 def _reference(pipe, text, logits, strategy, ignore_labels=None):
     """🤗's entities for `text` with the given per-token logits ([tokens, classes])."""
-    (inputs,) = list(pipe.preprocess(text, is_split_into_words=False))
+    inputs = _preprocessed(pipe, text)
     length = inputs["input_ids"].shape[1]
     outputs = {"logits": tf.constant(logits[None, :length]),
                "special_tokens_mask": inputs["special_tokens_mask"],
@@ -238,6 +253,8 @@ def test_unknown_strategy_and_labels_are_refused(checkpoints):
         EntityAggregator(checkpoints["wordpiece_cased"], {0: "O", 2: "B-PER"})
     assert EntityAggregator(checkpoints["wordpiece_cased"], {"0": "O", "1": "B-PER"},
                             "MAX").label_names == ["O", "B-PER"]
+    assert EntityAggregator(checkpoints["wordpiece_cased"], ID2LABEL,
+                            ignore_labels="MISC").ignore_labels == ("MISC",)
     with pytest.raises(InputError, match="logits have 3 classes but id2label names 2"):
         EntityAggregator(checkpoints["wordpiece_cased"], {0: "O", 1: "B-PER"})(
             tf.constant(["x"]), tf.zeros([1, 1], tf.int64), tf.zeros([1, 1, 2], tf.int64),

@@ -11,6 +11,7 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils
 
 from tfx_hf.components.contracts import ModelInfo, serving_model_dir
+from tfx_hf.components.evaluation.entity_metrics import with_label_names
 from tfx_hf.components.evaluation.eval_config import with_class_ids
 from tfx_hf.components.input_error import InputError
 
@@ -52,7 +53,8 @@ class Executor(evaluator_executor.Executor):
     """The standard Evaluator executor, plus:
 
     - `eval_config` binarizations left without class ids (see `eval_config(num_classes=None)`)
-      get every class of the candidate model;
+      get every class of the candidate model, and entity metrics left without tag names
+      (`entity_metrics_spec(None, ...)`) its tag names;
     - a baseline of another task or other label names stops the run before evaluating
       (`check_comparable`);
     - the first model (no blessed baseline yet) of a config whose only thresholds compare with
@@ -72,6 +74,8 @@ class Executor(evaluator_executor.Executor):
         label_names = model_label_names(model.uri)
         if label_names is not None:
             config = with_class_ids(config, len(label_names))
+            if label_names:  # entity metrics left without tag names get the model's
+                config = with_label_names(config, label_names)
         super().Do(input_dict, output_dict,
                    {**exec_properties, key: json_format.MessageToJson(config, sort_keys=True)})
 

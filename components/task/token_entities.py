@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from tfx_hf.components.input_error import InputError
 from tfx_hf.components.tokenization.tokenizer_files import (
-    SentencePieceConfig, TokenizerConfig, read_tokenizer_config)
+    SentencePieceConfig, TokenizerConfig, read_tokenizer_config, tokenizer_folder)
 
 AGGREGATION_STRATEGIES = ("simple", "first", "average", "max")
 SPACE = ord(" ")  # 🤗's fallback heuristic looks for this character only, not all whitespace
@@ -94,8 +94,7 @@ def _special_token(tokenizer_dir: str, key: str) -> Optional[str]:
 
 def _token_strings(config: TokenizerConfig) -> Dict[int, str]:
     """id → token string, as `convert_ids_to_tokens` gives it (added tokens included)."""
-    tokens = {token: i for token, i in config._ids.items()}
-    return {i: token for token, i in tokens.items()}
+    return {i: token for token, i in config._ids.items()}
 
 
 def _continuing_subword_prefix(tokenizer_dir: str, config: TokenizerConfig) -> str:
@@ -134,7 +133,7 @@ class EntityAggregator(tf.Module):
     """Aggregates a batch of token-classification logits into entities, as 🤗's
     `pipeline("token-classification", aggregation_strategy=...)` does.
 
-    tokenizer_dir: the checkpoint's tokenizer files (the tokenizer that made `input_ids`).
+    tokenizer_dir: the folder (or Hub id) of the tokenizer files that made `input_ids`.
     id2label: class id → label ("B-PER", "I-PER", "O", or plain "PER").
     aggregation_strategy: "simple" (default), "first", "average" or "max".
     ignore_labels: entity groups to leave out, as 🤗's `ignore_labels` (default ("O",)).
@@ -152,7 +151,9 @@ class EntityAggregator(tf.Module):
         super().__init__(name=name)
         self.aggregation_strategy = check_aggregation_strategy(aggregation_strategy)
         self.label_names = _label_names(id2label)
-        self.ignore_labels = tuple(ignore_labels)
+        self.ignore_labels = (ignore_labels,) if isinstance(ignore_labels, str) else \
+            tuple(ignore_labels)
+        tokenizer_dir = tokenizer_folder(tokenizer_dir)  # a Hub id: its cached files
         config = read_tokenizer_config(tokenizer_dir)
 
         tags = [_tag(label) for label in self.label_names]
