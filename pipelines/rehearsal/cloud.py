@@ -14,12 +14,31 @@ RECORD_DIR_ENV = "TFX_HF_REHEARSAL_CLOUD_DIR"
 def recorded(record_dir: str) -> Dict[str, Dict[str, Any]]:
     """File name → request, for each request a step recorded in `record_dir`."""
     out = {}
-    for name in (cloud_calls.CUSTOM_JOB_FILE, cloud_calls.DEPLOY_FILE):
-        path = os.path.join(record_dir, name)
-        if os.path.exists(path):
-            with open(path) as f:
+    for name in sorted(os.listdir(record_dir)) if os.path.isdir(record_dir) else []:
+        if name.endswith(".json"):
+            with open(os.path.join(record_dir, name)) as f:
                 out[name] = json.load(f)
     return out
+
+
+def problems(name: str, request: Dict[str, Any]) -> List[str]:
+    """What the service would refuse in the recorded request `name`."""
+    if name == cloud_calls.CUSTOM_JOB_FILE:
+        return custom_job_problems(request)
+    if name.startswith("dataflow_job"):
+        return dataflow_problems(request)
+    return []
+
+
+def dataflow_problems(request: Dict[str, Any]) -> List[str]:
+    """What Dataflow needs of a job's pipeline options before it starts one."""
+    options = request.get("options") or {}
+    found = [f"no --{key}" for key in ("project", "region", "temp_location")
+             if not options.get(key)]
+    for key in ("temp_location", "staging_location"):
+        if options.get(key) and not str(options[key]).startswith("gs://"):
+            found.append(f"--{key}={options[key]} is not a gs:// path")
+    return found
 
 
 def custom_job_problems(request: Dict[str, Any]) -> List[str]:

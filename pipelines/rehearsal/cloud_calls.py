@@ -6,6 +6,10 @@ the request to a file instead of sending it.
   does not know fails here as it would there) and written to `custom_job.json`; then the
   command of the chief's worker pool (the job's container command, TFX's run_executor) runs
   here, so training happens and the pipeline goes on.
+- Dataflow (Beam's DataflowRunner.run_pipeline): the job's pipeline options are written to
+  `dataflow_job.json`; the same Beam pipeline then runs here on the DirectRunner. The bucket
+  lookup Beam makes when it validates Dataflow options (a soft-delete policy warning) is
+  skipped: it is a GCS call.
 - Vertex AI endpoints (prediction_clients.VertexPredictionClient.deploy_model): the model
   upload and deployment arguments are written to `vertex_deploy.json`; nothing is deployed.
 
@@ -21,8 +25,11 @@ from typing import Any, Callable, Dict
 
 _TRAINING = "tfx.extensions.google_cloud_ai_platform.training_clients"
 _PREDICTION = "tfx.extensions.google_cloud_ai_platform.prediction_clients"
+_DATAFLOW = "apache_beam.runners.dataflow.dataflow_runner"
+_BEAM_OPTIONS = "apache_beam.options.pipeline_options"
 CUSTOM_JOB_FILE = "custom_job.json"
 DEPLOY_FILE = "vertex_deploy.json"
+DATAFLOW_FILE = "dataflow_job{}.json"  # one per Beam pipeline the step runs: "", "_2", ...
 
 
 class _PatchAfterImport(importlib.abc.MetaPathFinder):
@@ -68,7 +75,32 @@ def install(record_dir: str) -> None:
 
         module.VertexPredictionClient.deploy_model = deploy_model
 
-    sys.meta_path.insert(0, _PatchAfterImport({_TRAINING: training, _PREDICTION: prediction}))
+    def dataflow(module):
+        def run_pipeline(runner, pipeline, options):
+            from apache_beam.runners.direct.direct_runner import DirectRunner
+
+            count = 1
+            while os.path.exists(os.path.join(record_dir, _dataflow_file(count))):
+                count += 1
+            _write(record_dir, _dataflow_file(count), {
+                "api": "Dataflow projects.locations.jobs.create (Beam's DataflowRunner)",
+                "options": options.get_all_options(drop_default=True,
+                                                   retain_unknown_options=True)})
+            return DirectRunner().run_pipeline(pipeline, options)
+
+        module.DataflowRunner.run_pipeline = run_pipeline
+
+    def beam_options(module):
+        module.GoogleCloudOptions._warn_if_soft_delete_policy_enabled = (
+            lambda options, arg_name: None)
+
+    sys.meta_path.insert(0, _PatchAfterImport({
+        _TRAINING: training, _PREDICTION: prediction, _DATAFLOW: dataflow,
+        _BEAM_OPTIONS: beam_options}))
+
+
+def _dataflow_file(count: int) -> str:
+    return DATAFLOW_FILE.format("" if count == 1 else f"_{count}")
 
 
 class _Gapic:

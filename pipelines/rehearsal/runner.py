@@ -326,10 +326,9 @@ class _Rehearsal:
                              f"(full log: {log_path})")
         requests = cloud.recorded(record_dir)
         for name, request in requests.items():
-            problems = (cloud.custom_job_problems(request)
-                        if name == cloud.cloud_calls.CUSTOM_JOB_FILE else [])
+            problems = cloud.problems(name, request)
             if problems:
-                raise InputError(f"step {task}: its Vertex AI request would be refused: "
+                raise InputError(f"step {task}: its Google Cloud request would be refused: "
                                  f"{'; '.join(problems)} ({os.path.join(record_dir, name)})")
         outputs = self._read_outputs(task, executor_input, component, log_path)
         return Step(task, "container", 0.0, outputs,
