@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any, Dict, List, Optional
 
 from tfx_hf.components.input_error import InputError
+from tfx_hf.components.task.long_text import AGGREGATIONS, LONG_TEXT_MODES, TRUNCATE, WINDOWS
 from tfx_hf.components.task.registry import get_task
 from tfx_hf.components.task.sequence_classification import SINGLE_LABEL
 
@@ -26,6 +27,11 @@ class TaskConfig:
       it, else float16 on GPU, float32 on CPU) or `float32`.
     epochs: the train steps are split into this many Keras epochs, each validated;
       `early_stopping_patience` stops after that many epochs without a better val_loss.
+    long_text: `truncate` keeps each text's first max_length tokens; `windows` cuts a longer
+      text into 🤗's overflowing windows of max_length tokens, `stride` tokens shared by
+      consecutive windows, at most `max_windows` per text (task/long_text.py): training
+      learns each window with its text's label; the served model answers per text from its
+      windows' logits aggregated by `window_aggregation` (`mean_logits` or `max_logits`).
     backup_dir: where BackupAndRestore keeps the state a restarted run resumes from (default:
       inside the model run artifact, which a retried execution reuses).
     """
@@ -56,6 +62,10 @@ class TaskConfig:
     # Class names in id order. Filled at run time from the Examples artifact's `label_names`
     # (HFDatasetExampleGen) unless given here.
     label_names: Optional[List[str]] = None
+    long_text: str = TRUNCATE
+    stride: int = 0
+    max_windows: int = 16
+    window_aggregation: str = AGGREGATIONS[0]
 
     def __post_init__(self):
         task = get_task(self.task)  # an unknown task fails here, naming the registered ones
@@ -78,6 +88,23 @@ class TaskConfig:
                              "name the label column and the text column(s) apart.")
         if self.label_names is not None and task.encodes_class_labels:
             check_label_names(self.label_names)
+        self._check_long_text()
+
+    def _check_long_text(self) -> None:
+        for name, value, allowed in (("long_text", self.long_text, LONG_TEXT_MODES),
+                                     ("window_aggregation", self.window_aggregation,
+                                      AGGREGATIONS)):
+            if value not in allowed:
+                raise InputError(f"{name}={value!r}: use one of {allowed}.")
+        check_int("max_windows", self.max_windows, minimum=1)
+        # The exact bound (max_length less the special tokens) is checked where the
+        # tokenizer is read (pipelines/text_classification.py, InGraphTokenizer).
+        check_int("stride", self.stride, minimum=0, maximum=max(self.max_length - 2, 0),
+                  why="tokens shared by consecutive windows, fewer than a window holds")
+
+    @property
+    def windows(self) -> bool:
+        return self.long_text == WINDOWS
 
     @property
     def text_features(self) -> List[str]:
