@@ -163,3 +163,49 @@ def test_pairs_are_windowed_over_the_second_text(tmp_path, topic_artifacts, wind
     served = tf.saved_model.load(serving_model_dir(model.uri)).signatures["serving_default"](
         topic=tf.constant(firsts), text=tf.constant(texts))
     np.testing.assert_allclose(served["probabilities"].numpy(), expected, atol=1e-4)
+
+
+def test_cli_checks_the_stride_against_the_tokenizer_before_running(
+        tmp_path, capsys, tiny_checkpoint, topic_dataset):
+    """max_length 16 less [CLS] and [SEP]: windows hold 14 tokens, so the stride is at most
+    13; one line, exit status 2, nothing run."""
+    from tfx_hf.pipelines import cli
+
+    def run(*extra):
+        status = cli.main(["run", "--dataset", topic_dataset, "--checkpoint", tiny_checkpoint,
+                           "--output", str(tmp_path / "out"), "--train-steps", "1",
+                           "--max-length", "16", *extra])
+        return status, capsys.readouterr().err
+
+    status, err = run("--long-text", "windows", "--stride", "14")
+    assert status == 2 and "stride=14" in err and "hold 14 tokens" in err, err
+    assert len(err.strip().splitlines()) == 1
+    status, err = run("--long-text", "windows", "--max-windows", "0")
+    assert status == 2 and "max_windows=0" in err, err
+    config_file = tmp_path / "pipeline.yaml"
+    config_file.write_text("pipeline:\n  long_text: window\n")
+    status, err = run("--config", str(config_file))
+    assert status == 2 and "long_text='window'" in err, err
+    assert not os.path.exists(tmp_path / "out" / "pipeline_root")
+    with pytest.raises(SystemExit) as raised:  # argparse's choices
+        cli.main(["run", "--long-text", "overlap"])
+    assert raised.value.code == 2
+
+
+def test_pipeline_passes_the_long_text_options_to_transform_and_trainer(
+        tmp_path, tiny_checkpoint, topic_dataset):
+    from tfx_hf.pipelines.text_classification import create_pipeline
+
+    pipeline = create_pipeline(
+        "p", str(tmp_path / "root"), topic_dataset, tiny_checkpoint, str(tmp_path / "push"),
+        max_length=32, long_text="windows", stride=8, max_windows=4,
+        window_aggregation="max_logits")
+    checked = []
+    for component in pipeline.components:
+        if component.id in ("Transform", "HFTrainer"):
+            checked.append(component.id)
+            config = TaskConfig.from_custom_config(
+                json.loads(component.exec_properties["custom_config"]))
+            assert (config.long_text, config.stride, config.max_windows,
+                    config.window_aggregation) == ("windows", 8, 4, "max_logits"), component.id
+    assert sorted(checked) == ["HFTrainer", "Transform"]
