@@ -116,11 +116,17 @@ def windows_config(topic_config):
                                stride=STRIDE, max_windows=MAX_WINDOWS)
 
 
-@pytest.mark.slow
-def test_served_probabilities_equal_the_python_windows_reference(
-        tmp_path, topic_artifacts, windows_config):
+@pytest.fixture(scope="module")
+def windows_model(tmp_path_factory, topic_artifacts, windows_config):
+    """A single-text windows model on the shared examples (Transform + 4 Trainer steps)."""
     examples, _ = topic_artifacts
-    model = _windows_model(str(tmp_path), examples, windows_config)
+    return _windows_model(str(tmp_path_factory.mktemp("windows_model")), examples,
+                          windows_config)
+
+
+@pytest.mark.slow
+def test_served_probabilities_equal_the_python_windows_reference(windows_model):
+    model = windows_model
     model_dir = serving_model_dir(model.uri)
     info = ModelInfo.read(model_dir)
     assert info.long_text["aggregation"] == "mean_logits"
@@ -144,6 +150,31 @@ def test_served_probabilities_equal_the_python_windows_reference(
     np.testing.assert_allclose(by_example["probabilities"].numpy(), expected, atol=1e-4)
     labels = loaded.signatures["transform_labels"](examples=serialized)[LABEL_ID_FEATURE]
     assert labels.numpy().tolist() == [i % 3 for i in range(len(texts))]
+
+
+@pytest.mark.slow
+def test_evaluator_scores_documents_not_windows(tmp_path, topic_artifacts, windows_model):
+    """TFMA reads serving_tf_example and transform_labels: one prediction and one label per
+    eval document, whatever its number of windows."""
+    import tensorflow_model_analysis as tfma
+
+    import trainer_harness
+    from tfx_hf.components.evaluation import eval_config
+
+    examples, _ = topic_artifacts
+    _, uri = trainer_harness.evaluate(str(tmp_path), examples, windows_model,
+                                      eval_config(thresholds={"accuracy": 0.0}))
+    serialized, labels = trainer_harness.eval_split(examples, "label")
+    served = tf.saved_model.load(serving_model_dir(windows_model.uri)).signatures[
+        "serving_tf_example"](examples=serialized)
+    assert served["label_id"].shape == (len(labels),)
+    accuracy = np.mean(served["label_id"].numpy() == np.array([label[0] for label in labels]))
+    result = tfma.load_eval_result(uri)
+    (overall,) = [m for key, m in result.slicing_metrics if key == ()]
+    metrics = {name: value.get("doubleValue") for name, value in overall[""][""].items()}
+    assert metrics["sparse_categorical_accuracy"] == pytest.approx(accuracy, abs=1e-6), metrics
+    if "example_count" in metrics:
+        assert metrics["example_count"] == len(labels), metrics
 
 
 @pytest.mark.slow
