@@ -19,7 +19,7 @@ import dataclasses
 import json
 import logging
 import os
-from typing import List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from tfx_hf.components.input_error import InputError
 
@@ -135,6 +135,9 @@ class ModelInfo:
     tensorflow_text_version: str
     # The lengths a request batch is padded to (the smallest that holds its longest row).
     serving_lengths: Optional[List[int]] = None
+    # How texts longer than max_length are read: {"long_text": "windows", "max_length",
+    # "stride", "max_windows", "aggregation": "mean_logits" | "max_logits"}; None: truncated.
+    long_text: Optional[Dict[str, Any]] = None
 
     @classmethod
     def path(cls, saved_model_dir: str) -> str:

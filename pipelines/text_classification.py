@@ -95,11 +95,25 @@ def validate_inputs(dataset: str, checkpoint: str, config: Optional[TaskConfig] 
         if config is not None and longest is not None:
             check_int("max_length", config.max_length, minimum=1, maximum=longest,
                       why=f"the position embeddings of checkpoint {checkpoint!r}")
+        if config is not None and config.windows:
+            check_window_stride(config, read_tokenizer_config(checkpoint))
     if config is not None and is_local_path(dataset):
         # The whole first split: a slice such as train[:80%] cannot be streamed.
         first_split = next(iter(splits or {}), "train").split("[")[0]
         return _check_local_dataset(source, config, first_split)
     return None
+
+
+def check_window_stride(config: TaskConfig, tokenizer_config) -> None:
+    """With long_text="windows": the stride leaves each window a token of its own (🤗 refuses
+    a stride of a window's whole text budget, max_length less the special tokens)."""
+    from tfx_hf.components.tokenization.packer import special_token_count
+
+    single_template, _ = tokenizer_config.templates()
+    budget = config.max_length - special_token_count(single_template)
+    check_int("stride", config.stride, minimum=0, maximum=max(budget - 1, 0),
+              why=f"windows of max_length={config.max_length} hold {budget} tokens of text "
+                  "besides the special tokens; consecutive windows share `stride` of them")
 
 
 def _check_local_dataset(source: dataset_source.DatasetSource, config: TaskConfig,
@@ -171,6 +185,10 @@ def create_pipeline(
     tokenizer_parity_sample_size: int = DEFAULT_SAMPLE_SIZE,
     label_all_tokens: bool = TaskConfig.label_all_tokens,
     aggregation_strategy: str = TaskConfig.aggregation_strategy,
+    long_text: str = TaskConfig.long_text,
+    stride: int = TaskConfig.stride,
+    max_windows: int = TaskConfig.max_windows,
+    window_aggregation: str = TaskConfig.window_aggregation,
 ) -> tfx.dsl.Pipeline:
     """The text-classification pipeline.
 
@@ -213,6 +231,13 @@ def create_pipeline(
     `tokenizer_parity` artifact (exact-row rate, rows compared, the first differing rows) goes
     into summary.json, the report and the Hub model card.
 
+    `long_text`: `truncate` (each text's first max_length tokens) or `windows`: a longer text
+    is read as 🤗's overflowing windows of max_length tokens, `stride` of them shared by
+    consecutive windows (of a pair, windows of the second text), at most `max_windows` per
+    text; training learns each window with its text's label, and the served model answers
+    per text from its windows' logits aggregated by `window_aggregation` (`mean_logits`,
+    softmax of their mean; or `max_logits`). See components/task/long_text.py.
+
     Settings out of range (`max_length` above the checkpoint's position embeddings,
     `train_steps` < 1, a single class, a text column of numbers, ...) raise InputError here,
     before any component runs.
@@ -221,7 +246,9 @@ def create_pipeline(
         checkpoint=checkpoint, task=task, text_feature=text_feature,
         text_pair_feature=text_pair_feature, label_feature=label_feature,
         max_length=max_length, batch_size=batch_size, learning_rate=learning_rate,
-        label_all_tokens=label_all_tokens, aggregation_strategy=aggregation_strategy)
+        label_all_tokens=label_all_tokens, aggregation_strategy=aggregation_strategy,
+        long_text=long_text, stride=stride, max_windows=max_windows,
+        window_aggregation=window_aggregation)
     token_labels = get_task(config.task).token_labels
     validate_settings(train_steps, eval_steps, min_accuracy, baseline_tolerance)
     check_int("tokenizer_parity_sample_size", tokenizer_parity_sample_size, minimum=1)

@@ -24,10 +24,16 @@ one request per serving length for TF Serving's warm-up. With `jit_compile=True`
 part (token ids → logits) is one XLA cluster, compiled once per serving length and batch size;
 the tokenizer (string ops XLA cannot take) and the task's outputs stay outside it.
 
+With long texts as windows (TaskConfig `long_text="windows"`, task/long_text.py) the transform
+graph returns one row per window: the model runs on all windows of the request at once, and
+each text's logits are aggregated over its windows (`long_text["aggregation"]`:
+`mean_logits` or `max_logits`) before the task's outputs, one answer per text;
+`transform_labels` gives each text's label once (its first window's).
+
 It loads with `tf.saved_model.load` where only tensorflow and tensorflow-text are installed;
 `assets.extra/requirements.txt` names the tensorflow-text version its ops need.
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import tensorflow as tf
 import tensorflow_text
@@ -40,6 +46,7 @@ from tfx_hf.components.contracts import (EXAMPLES_INPUT, LABEL_ID_FEATURE, MODEL
 from tfx_hf.components.export.requirements import write_requirements
 from tfx_hf.components.export.warmup import warmup_texts, write_warmup_requests
 from tfx_hf.components.task import Task, get_task
+from tfx_hf.components.task import long_text as windows
 
 
 def model_inputs(transformed: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
@@ -72,7 +79,8 @@ class _ServingModule(tf.Module):
     def __init__(self, model, tf_transform_output: tft.TFTransformOutput,
                  text_features: Sequence[str], label_feature: str, label_names: List[str],
                  task: Task, serving_lengths: Sequence[int], jit_compile: bool = False,
-                 text_server: Optional[tf.Module] = None):
+                 text_server: Optional[tf.Module] = None,
+                 window_aggregation: Optional[str] = None):
         super().__init__()
         self.text_server = text_server
         # The model is called, not tracked: tracking a Keras model makes tf.saved_model.save
@@ -99,6 +107,9 @@ class _ServingModule(tf.Module):
         # per length (and batch size), not one per request.
         self._logits = _Untracked(tf.function(self._model_logits, jit_compile=True)
                                   if jit_compile else self._model_logits)
+        # Long texts as windows: the transform graph returns one row per window.
+        self._window_aggregation = window_aggregation if windows.WINDOW_TEXT_FEATURE in \
+            tf_transform_output.transformed_feature_spec() else None
 
     def _model_logits(self, inputs: Dict[str, tf.Tensor]) -> tf.Tensor:
         return tf.cast(self._model.value(inputs, training=False).logits, tf.float32)
@@ -107,6 +118,10 @@ class _ServingModule(tf.Module):
         transformed = self.tft_layer(raw_features)
         # Token-level outputs stay at max_length, aligned with the labels TFMA compares.
         logits = self._run_model(transformed, cut=not self._task.token_labels)
+        if self._window_aggregation:
+            logits = windows.aggregate_logits(
+                logits, transformed[windows.WINDOW_TEXT_FEATURE],
+                _batch_size(raw_features[self._text_features[0]]), self._window_aggregation)
         return self._task.serving_outputs(logits, self._label_names)
 
     def _run_model(self, transformed: Dict[str, tf.Tensor], cut: bool = True) -> tf.Tensor:
@@ -116,13 +131,26 @@ class _ServingModule(tf.Module):
             inputs = cut_to_serving_length(inputs, self._serving_lengths)
         return self._logits.value(inputs)
 
+    @property
+    def warmup_features(self) -> List[str]:
+        """The text features, the one warm-up texts fill first: the first text, but of a pair
+        read as windows the second (the one cut to windows; a long first text is an error)."""
+        if self._window_aggregation and len(self._text_features) > 1:
+            return self._text_features[::-1]
+        return list(self._text_features)
+
     def row_lengths(self, texts: List[str]) -> List[int]:
-        """Real tokens per row of `texts` in the first text feature ("" in the others)."""
+        """Real tokens per row of `texts` in the first of `warmup_features` ("" in the
+        others)."""
         if self.text_server is not None:
             return self.text_server.row_lengths(texts)
-        raw = {name: tf.constant([[text if i == 0 else ""] for text in texts])
-               for i, name in enumerate(self._text_features)}
+        filled = self.warmup_features[0]
+        raw = {name: tf.constant([[text if name == filled else ""] for text in texts])
+               for name in self._text_features}
         transformed = self.tft_layer(raw)
+        if self._window_aggregation:  # each text's first window
+            rows = windows.first_windows(transformed)
+            transformed = {name: tf.gather(value, rows) for name, value in transformed.items()}
         if "attention_mask" not in transformed:  # no cut (cut_to_serving_length): all full
             return [int(transformed["input_ids"].shape[-1])] * len(texts)
         mask = tf.cast(transformed["attention_mask"], tf.int32)
@@ -159,6 +187,14 @@ class _ServingModule(tf.Module):
         if self._label_spec:
             @tf.function(input_signature=examples_spec)
             def transform_labels(examples):
+                if self._window_aggregation:
+                    # One label per text: its first window's (the graph gives one per window).
+                    transformed = self.tft_layer(tf.io.parse_example(
+                        examples, {**self._raw_feature_spec, **self._label_spec}))
+                    label_id = windows.gather_rows(transformed[LABEL_ID_FEATURE],
+                                                   windows.first_windows(transformed))
+                    return {LABEL_ID_FEATURE: self._task.evaluation_label(label_id,
+                                                                          self._num_labels)}
                 # Only the label is parsed (with the words for token labels): the transform
                 # graph prunes the tokenizer away.
                 label_id = self.tft_layer(tf.io.parse_example(examples, self._label_spec))[
@@ -175,7 +211,8 @@ def export_serving_model(model, tf_transform_output: tft.TFTransformOutput, expo
                          label_names: List[str], task: str,
                          serving_lengths: Optional[Sequence[int]] = None,
                          jit_compile: bool = False,
-                         text_server: Optional[tf.Module] = None) -> str:
+                         text_server: Optional[tf.Module] = None,
+                         long_text: Optional[Dict[str, Any]] = None) -> str:
     """Saves `model` with the transform graph and string-in signatures to `export_dir`, with
     `assets.extra/requirements.txt`, `model_info.json` (contracts.ModelInfo) and TF Serving's
     warm-up requests. Each request batch is padded to the smallest serving length that holds
@@ -188,17 +225,27 @@ def export_serving_model(model, tf_transform_output: tft.TFTransformOutput, expo
                              | {max_length})
     task_object = get_task(task)
     module = _ServingModule(model, tf_transform_output, text_features, label_feature,
-                            label_names, task_object, serving_lengths, jit_compile, text_server)
+                            label_names, task_object, serving_lengths, jit_compile, text_server,
+                            (long_text or {}).get("aggregation", windows.MEAN_LOGITS))
     serving_inputs = task_object.serving_text_inputs(list(text_features))
     tf.saved_model.save(module, export_dir, signatures=module.signatures())
     write_requirements(export_dir, {"tensorflow": tf.__version__,
                                     "tensorflow-text": tensorflow_text.__version__})
     ModelInfo(task=task, text_features=serving_inputs, label_names=list(label_names),
               tensorflow_text_version=tensorflow_text.__version__,
-              serving_lengths=serving_lengths).write(export_dir)
+              serving_lengths=serving_lengths, long_text=long_text).write(export_dir)
     texts = warmup_texts(module.row_lengths, serving_lengths, max_words=max_length)
-    write_warmup_requests(export_dir, serving_inputs, texts)
+    # A task's own text server names its inputs; else the warm-up fills the windowed text.
+    write_warmup_requests(export_dir, serving_inputs if text_server is not None
+                          else module.warmup_features, texts)
     return export_dir
+
+
+def _batch_size(raw_feature) -> tf.Tensor:
+    """Rows of a parsed raw feature (dense [batch, 1], or sparse)."""
+    if isinstance(raw_feature, tf.sparse.SparseTensor):
+        return raw_feature.dense_shape[0]
+    return tf.shape(raw_feature, out_type=tf.int64)[0]
 
 
 def _power_of_two_lengths(max_length: int) -> List[int]:

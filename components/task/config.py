@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any, Dict, List, Optional
 
 from tfx_hf.components.input_error import InputError
+from tfx_hf.components.task.long_text import AGGREGATIONS, LONG_TEXT_MODES, TRUNCATE, WINDOWS
 from tfx_hf.components.task.registry import get_task
 from tfx_hf.components.task.sequence_classification import SINGLE_LABEL
 from tfx_hf.components.task.token_classification import AGGREGATION_STRATEGIES
@@ -31,6 +32,11 @@ class TaskConfig:
       words column, label_feature the tags column): every sub-word of a word gets its tag
       (B- turned into I-) instead of the first only; how served sub-words are merged into
       entities, as 🤗's pipeline names it (simple, first, average, max).
+    long_text: `truncate` keeps each text's first max_length tokens; `windows` cuts a longer
+      text into 🤗's overflowing windows of max_length tokens, `stride` tokens shared by
+      consecutive windows, at most `max_windows` per text (task/long_text.py): training
+      learns each window with its text's label; the served model answers per text from its
+      windows' logits aggregated by `window_aggregation` (`mean_logits` or `max_logits`).
     backup_dir: where BackupAndRestore keeps the state a restarted run resumes from (default:
       inside the model run artifact, which a retried execution reuses).
     """
@@ -63,6 +69,10 @@ class TaskConfig:
     label_names: Optional[List[str]] = None
     label_all_tokens: bool = False
     aggregation_strategy: str = "simple"
+    long_text: str = TRUNCATE
+    stride: int = 0
+    max_windows: int = 16
+    window_aggregation: str = AGGREGATIONS[0]
 
     def __post_init__(self):
         task = get_task(self.task)  # an unknown task fails here, naming the registered ones
@@ -88,6 +98,26 @@ class TaskConfig:
                              "name the label column and the text column(s) apart.")
         if self.label_names is not None and task.encodes_class_labels:
             check_label_names(self.label_names)
+        self._check_long_text()
+        if self.windows and task.token_labels:
+            raise InputError(f"long_text='windows' is not available for task={self.task!r}: "
+                             "its texts are truncated at max_length; use long_text='truncate'.")
+
+    def _check_long_text(self) -> None:
+        for name, value, allowed in (("long_text", self.long_text, LONG_TEXT_MODES),
+                                     ("window_aggregation", self.window_aggregation,
+                                      AGGREGATIONS)):
+            if value not in allowed:
+                raise InputError(f"{name}={value!r}: use one of {allowed}.")
+        check_int("max_windows", self.max_windows, minimum=1)
+        # The exact bound (max_length less the special tokens) is checked where the
+        # tokenizer is read (pipelines/text_classification.py, InGraphTokenizer).
+        check_int("stride", self.stride, minimum=0, maximum=max(self.max_length - 2, 0),
+                  why="tokens shared by consecutive windows, fewer than a window holds")
+
+    @property
+    def windows(self) -> bool:
+        return self.long_text == WINDOWS
 
     @property
     def text_features(self) -> List[str]:

@@ -20,6 +20,7 @@ from tfx_bsl.public import tfxio
 from tfx_hf.components.contracts import LABEL_ID_FEATURE, hf_format_dir
 from tfx_hf.components.export.serving_model import export_serving_model, model_inputs
 from tfx_hf.components.task import Task, TaskConfig, get_task
+from tfx_hf.components.task import long_text
 from tfx_hf.components.tokenization.tokenizer_files import TOKENIZER_FILES, tokenizer_folder
 from tfx_hf.components.trainer import bucketing, distribution, progress
 from tfx_hf.components.trainer.checkpoint import load_model
@@ -69,6 +70,30 @@ def _rows(file_pattern, data_accessor, tf_transform_output: tft.TFTransformOutpu
                 task.training_label(transformed[LABEL_ID_FEATURE], num_labels))
 
     return batches.map(to_model_io, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+
+
+def _log_windows(file_pattern, data_accessor, tf_transform_output: tft.TFTransformOutput,
+                 config: TaskConfig) -> dict:
+    """With long_text="windows": how many windows the training documents make (all of them
+    are read once through the transform graph, as training reads them), logged."""
+    batches = data_accessor.tf_dataset_factory(
+        file_pattern, tfxio.TensorFlowDatasetOptions(batch_size=256, num_epochs=1, shuffle=False),
+        tf_transform_output.raw_metadata.schema)
+    tft_layer = tf_transform_output.transform_features_layer()
+    index, count = [], []
+    for raw in batches:
+        transformed = tft_layer(raw)
+        index.append(transformed[long_text.WINDOW_INDEX_FEATURE].numpy())
+        count.append(transformed[long_text.TEXT_WINDOWS_FEATURE].numpy())
+    counts = long_text.window_counts(np.concatenate(index or [[]]),
+                                     np.concatenate(count or [[]]), config.max_windows)
+    logging.info("Long texts as windows of %d tokens (stride %d): %d training documents make "
+                 "%d windows (%.2f per document, at most %d); %d documents have more than "
+                 "max_windows=%d (only their first %d are used).", config.max_length,
+                 config.stride, counts["documents"], counts["windows"],
+                 counts["mean_windows_per_document"], counts["max_windows_per_document"],
+                 counts["documents_over_max_windows"], config.max_windows, config.max_windows)
+    return counts
 
 
 def _bucket_lengths(sample_rows: tf.data.Dataset, config: TaskConfig) -> List[int]:
@@ -127,6 +152,8 @@ def run_fn(fn_args: FnArgs) -> None:
         return _rows(files, fn_args.data_accessor, tf_transform_output, config, task,
                      len(label_names), training)
 
+    if config.windows:
+        _log_windows(fn_args.train_files, fn_args.data_accessor, tf_transform_output, config)
     bucket_lengths = _bucket_lengths(rows(fn_args.train_files, False), config)
     train = _training_batches(rows(fn_args.train_files, True), bucket_lengths, config,
                               _pad_id(config.checkpoint))
@@ -147,7 +174,8 @@ def run_fn(fn_args: FnArgs) -> None:
                          text_features=config.text_features, label_feature=config.label_feature,
                          label_names=label_names, task=config.task,
                          serving_lengths=bucket_lengths,
-                         text_server=task.text_server(config, label_names))
+                         text_server=task.text_server(config, label_names),
+                         long_text=_long_text_info(config))
     hf_dir = hf_format_dir(os.path.dirname(fn_args.serving_model_dir))
     model.save_pretrained(hf_dir)
     _copy_tokenizer_files(config.checkpoint, hf_dir)
@@ -156,6 +184,16 @@ def run_fn(fn_args: FnArgs) -> None:
         from transformers import AutoTokenizer
 
         AutoTokenizer.from_pretrained(hf_dir, **options).save_pretrained(hf_dir)
+
+
+def _long_text_info(config: TaskConfig):
+    """model_info.json's `long_text`: how the served model reads long texts (None: truncated)."""
+    if not config.windows:
+        return None
+    return {"long_text": config.long_text, "max_length": config.max_length,
+            "stride": config.stride, "max_windows": config.max_windows,
+            "aggregation": config.window_aggregation,
+            "text_pair_windows": "only_second" if config.text_pair_feature else None}
 
 
 def _compiled_model(config: TaskConfig, task: Task, label_names, train_steps: int):

@@ -21,6 +21,14 @@ TRAINING_FLAGS = {
     "learning_rate": ("--learning-rate", {"type": float}),
     "min_accuracy": ("--min-accuracy", {
         "type": float, "help": "eval accuracy a model needs to be blessed and pushed"}),
+    "long_text": ("--long-text", {
+        "choices": ("truncate", "windows"), "help": "texts longer than max_length: keep their "
+        "first max_length tokens (truncate, the default), or read all of them as overlapping "
+        "windows, as the 🤗 tokenizer's return_overflowing_tokens does (windows)"}),
+    "stride": ("--stride", {"type": int, "help": "with --long-text windows: tokens shared by "
+                            "consecutive windows (default 0)"}),
+    "max_windows": ("--max-windows", {"type": int, "help": "with --long-text windows: the "
+                                      "most windows read per text (default 16)"}),
 }
 PIPELINE_FLAGS = {
     "dataset": ("--dataset", {"help": "Hub id, save_to_disk folder or data file"}),
