@@ -241,7 +241,23 @@ def test_offsets_mapping(checkpoints, references, family):
                                       max_length=max_length, return_offsets_mapping=True)
         expected["offset_mapping"] = [[list(o) for o in row]
                                       for row in expected["offset_mapping"]]
+        if pair:  # traced, as a SavedModel runs it
+            ours = tf.function(ours, input_signature=[tf.TensorSpec([None], tf.string)] * 2)
         _assert_same(ours(*(tf.constant(a) for a in args)), expected, (family, pair))
+
+
+@pytest.mark.slow
+def test_every_op_of_the_exported_tokenizer_is_allowed(tmp_path, checkpoints):
+    """serve-check's allow-list covers the Unigram lattice and the offsets' ops."""
+    from test_serve_check_ops import _assert_every_op_allowed
+    tokenizer = InGraphTokenizer.from_pretrained(checkpoints["xlmr"], max_length=16,
+                                                 return_offsets_mapping=True)
+    module = tf.Module()
+    module.tokenizer = tokenizer
+    module.tokenize = tf.function(lambda text, pair: tokenizer(text, pair),
+                                  input_signature=[tf.TensorSpec([None], tf.string)] * 2)
+    tf.saved_model.save(module, str(tmp_path / "tok"))
+    assert {"Unique", "SparseToDense"} <= _assert_every_op_allowed(str(tmp_path / "tok"))
 
 
 def test_offsets_through_a_composing_normalizer_are_refused_by_name(tmp_path, checkpoints):

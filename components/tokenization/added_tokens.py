@@ -37,11 +37,12 @@ def _whole_texts(text, with_offsets: bool = False) -> _Segments:
                      tf.ones([batch], tf.bool), zeros, zeros)
 
 
-def _split_at(segments: _Segments, tokens: Sequence[AddedToken], trim: bool = True
-              ) -> _Segments:
+def _split_at(segments: _Segments, tokens: Sequence[AddedToken], trim: bool = True,
+              transcode: bool = True) -> _Segments:
     """Splits the text segments at `tokens`. (tf_text.regex_split would cut texts at a NUL
     byte, so the matches are marked with a byte UTF-8 never has and split there.) With
-    `trim=False`, an added token's offsets keep the whitespace lstrip/rstrip took."""
+    `trim=False`, an added token's offsets keep the whitespace lstrip/rstrip took;
+    `transcode=False` for texts known to be valid UTF-8."""
     if not tokens:
         return segments._replace(parents=tf.range(tf.size(segments.ids, tf.int64)))
     space = whitespace_class()
@@ -51,7 +52,7 @@ def _split_at(segments: _Segments, tokens: Sequence[AddedToken], trim: bool = Tr
     strip = f"^{space}+|{space}+$"
     contents = [token.content.strip(WHITESPACE_CHARS) for token in tokens]
     texts = tf.strings.unicode_transcode(segments.texts, "UTF-8", "UTF-8", errors="replace",
-                                         replacement_char=0xFFFD)
+                                         replacement_char=0xFFFD) if transcode else segments.texts
     parts = tf.strings.split(tf.strings.regex_replace(texts, pattern, _MARK + b"\\0" + _MARK),
                              sep=_MARK)  # text, token, text, ..., text
     part_of = parts.value_rowids()
@@ -97,8 +98,9 @@ def encode_with_added_tokens(encoder, text, added_tokens: Sequence[AddedToken]
     normalized = [token for token in added_tokens if token.normalized]
     segments = _split_at(_whole_texts(text), raw)
     if normalized:
+        # (An encoder's normalize that reads invalid UTF-8 as U+FFFD writes valid UTF-8.)
         segments = _split_at(segments._replace(texts=encoder.normalize(segments.texts)),
-                             normalized)
+                             normalized, transcode=not getattr(encoder, "writes_valid_utf8", False))
         encoded = encoder.tokenize_normalized(segments.texts, segments.at_start)
     else:
         encoded = encoder(segments.texts, segments.at_start)  # an added token's text is ""

@@ -153,7 +153,8 @@ class _Precompiled(tf.Module):
         made = tf.math.unsorted_segment_sum(counts, unit, n_units)
         new_unit = tf.gather(unit, out_of)
         g, m = tf.gather(size, new_unit), tf.gather(made, new_unit)
-        changes = tf.where(offset >= g, 1, tf.where((offset == m - 1) & (m < g), m - g, 0))
+        changes = tf.where(offset >= g, tf.ones_like(g),
+                           tf.where((offset == m - 1) & (m < g), m - g, 0))
         new_rows = tf.gather(cps.rows, out_of)
         first_new = tf.cumsum(tf.math.unsorted_segment_sum(
             tf.ones_like(new_rows), new_rows, cps.nrows), exclusive=True)
@@ -169,6 +170,8 @@ class SentencePieceUnigram(tf.Module):
     """Texts ([n] strings) to Unigram ids ([n, (tokens)] int64), without special tokens, in two
     steps as 🤗 runs them (added tokens marked `normalized` are found between the two):
     `normalize` and `tokenize_normalized`."""
+
+    writes_valid_utf8 = True  # normalize() reads invalid UTF-8 as U+FFFD first
 
     def __init__(self, config: SentencePieceConfig, name=None):
         super().__init__(name=name)

@@ -94,10 +94,10 @@ class UnigramLattice(tf.Module):
             edge_start.append(tf.boolean_mask(active, found))
             edge_id.append(tf.boolean_mask(piece, found))
             edge_length.append(tf.fill(tf.shape(edge_id[-1]), tf.constant(length, tf.int64)))
-            if length == 1:  # (segment ops: tf.scatter_nd is slow on CPU)
-                has_single = tf.dynamic_stitch(
-                    [tf.range(tf.cast(n_chars, tf.int32)), tf.cast(edge_start[0], tf.int32)],
-                    [tf.zeros([n_chars], tf.bool), tf.ones_like(edge_start[0], tf.bool)])
+            if length == 1:  # (SparseToDense: tf.scatter_nd is several times slower on CPU)
+                has_single = tf.compat.v1.sparse_to_dense(
+                    edge_start[0], [n_chars], True, default_value=False,
+                    validate_indices=False)
             # Only starts with room for one more character go on.
             room = tf.gather(left, active) > length
             active, node = tf.boolean_mask(active, room), tf.boolean_mask(node, room)
@@ -137,13 +137,13 @@ class UnigramLattice(tf.Module):
         row = tf.gather(layout, end_t - 1) + tf.gather(rank, tf.gather(word_of, edge_start))
         # One edge per slot; an empty slot's score is the lowest float (every char position
         # has an edge of length 1 ending there, so it is never the best).
-        slot = tf.cast(row * depth + depth - edge_length, tf.int32)
-        every = tf.range(tf.cast(n_chars * depth, tf.int32))
-        scores = tf.reshape(tf.dynamic_stitch(
-            [every, slot], [tf.fill(tf.shape(every), tf.constant(-np.inf, tf.float64)),
-                            edge_score]), [-1, depth])
-        ids = tf.reshape(tf.dynamic_stitch(
-            [every, slot], [tf.zeros(tf.shape(every), tf.int64), edge_id]), [-1, depth])
+        slot = row * depth + depth - edge_length
+        scores = tf.reshape(tf.compat.v1.sparse_to_dense(
+            slot, [n_chars * depth], edge_score, default_value=-np.inf, validate_indices=False),
+            [-1, depth])
+        ids = tf.reshape(tf.compat.v1.sparse_to_dense(
+            slot, [n_chars * depth], edge_id, default_value=0, validate_indices=False),
+            [-1, depth])
 
         def step(t, window, lengths, chosen_ids):
             n = running[t]
@@ -175,13 +175,12 @@ class UnigramLattice(tf.Module):
 
         def walk(end, i, pieces):
             live = end > 0
-            live_ranks = tf.boolean_mask(ranks, live)
-            live_end = tf.boolean_mask(end, live)
-            row = tf.gather(layout, live_end - 1) + live_ranks
-            length = tf.gather(lengths, row)
-            pieces = pieces.write(i, tf.stack([live_ranks, tf.fill(tf.shape(live_ranks), tf.cast(
-                i, tf.int64)), live_end - length, live_end, tf.gather(chosen_ids, row)], 1))
-            return tf.tensor_scatter_nd_sub(end, tf.where(live), length), i + 1, pieces
+            row = tf.gather(layout, tf.maximum(end - 1, 0)) + ranks
+            length = tf.where(live, tf.gather(lengths, tf.minimum(row, n_chars - 1)), 0)
+            piece = tf.boolean_mask(tf.stack([ranks, tf.fill(tf.shape(ranks), tf.cast(
+                i, tf.int64)), end - length, end, tf.gather(chosen_ids, tf.minimum(
+                    row, n_chars - 1))], 1), live)
+            return end - length, i + 1, pieces.write(i, piece)
 
         _, walked, pieces = tf.while_loop(
             lambda end, i, pieces: tf.reduce_any(end > 0), walk,
