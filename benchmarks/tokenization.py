@@ -10,6 +10,8 @@ trained here with 🤗 `tokenizers` on the corpus, RobertaProcessing) on BBC New
 social-media-like texts made from it (`short_texts`: one or two sentences with @mentions,
 #hashtags, emoji with skin tones and ZWJ sequences, URLs, numbers and phrases in other
 scripts).
+WordPiece also on `mixed_texts` (news sentences with accented names, curly quotes, dashes,
+emoji and other scripts: about 9 rows in 10 have a non-ASCII character), under "mixed_texts".
 Final line: JSON with both timings and MB/s, ids parity (rows exactly equal) and
 `tokenize_speed_ratio` (🤗 time / ours).
     .venv/bin/python benchmarks/tokenization.py [--max-length 128] [--batch-size 256]
@@ -120,6 +122,29 @@ def short_texts(texts, n=5000, seed=0):
     return rows
 
 
+_NAMES = ["José", "Zoë", "Müller", "François", "Ångström", "Łódź", "Dvořák", "Sánchez",
+          "Gülen", "Søren", "Beyoncé", "Pokémon", "naïve", "café", "Þór", "Nuño"]
+
+
+def mixed_texts(texts, n=4000, seed=1):
+    """News-like rows of which most have some non-ASCII character: one to three of the
+    corpus's sentences with accented names, curly quotes, dashes, ellipses, currency signs,
+    emoji or phrases in other scripts put in (about 1 row in 10 stays ASCII)."""
+    rng = random.Random(seed)
+    sentences = [s for text in texts for s in re.split(r"(?<=[.!?]) ", text) if 20 < len(s) < 300]
+    extras = [lambda: rng.choice(_NAMES), lambda: "“" + rng.choice(_NAMES) + "”",
+              lambda: "—", lambda: "…", lambda: "’s", lambda: f"€{rng.randint(1, 99)}m",
+              lambda: "".join(rng.sample(_EMOJI, rng.randint(1, 2))),
+              lambda: rng.choice(_OTHER_SCRIPTS), lambda: "«" + rng.choice(_NAMES) + "»"]
+    rows = []
+    for _ in range(n):
+        words = " ".join(rng.sample(sentences, rng.randint(1, 3))).split(" ")
+        for _ in range(0 if rng.random() < 0.1 else rng.randint(1, 3)):
+            words.insert(rng.randint(0, len(words)), rng.choice(extras)())
+        rows.append(" ".join(words))
+    return rows
+
+
 def _figures(megabytes, reference_seconds, ours_seconds, identical, rows):
     return {
         "hf_fast_seconds": round(reference_seconds, 4),
@@ -145,6 +170,9 @@ def main():
     ours = InGraphTokenizer.from_pretrained(checkpoint, max_length=args.max_length)
     reference_seconds, ours_seconds, identical, rows = _compare(
         reference, ours, batches, args.max_length, args.repeats)
+    mixed = mixed_texts(texts)
+    mixed_figures = _compare(reference, ours, [mixed[i:i + args.batch_size] for i in range(
+        0, len(mixed), args.batch_size)], args.max_length, args.repeats)
     with tempfile.TemporaryDirectory() as folder:
         sp_checkpoint = _sentencepiece_checkpoint(texts, folder)
         sp_reference = AutoTokenizer.from_pretrained(sp_checkpoint)
@@ -162,10 +190,15 @@ def main():
                                  args.repeats)
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     short_megabytes = sum(len(t.encode("utf-8")) for t in shorts) / 1e6
+    mixed_megabytes = sum(len(t.encode("utf-8")) for t in mixed) / 1e6
     print(json.dumps({
         "texts": len(texts), "megabytes": round(megabytes, 3), "max_length": args.max_length,
         "batch_size": args.batch_size, "padding": "max_length", "truncation": True,
         **_figures(megabytes, reference_seconds, ours_seconds, identical, rows),
+        "mixed_texts": {
+            "texts": len(mixed), "megabytes": round(mixed_megabytes, 3),
+            "non_ascii_rows": round(sum(not t.isascii() for t in mixed) / len(mixed), 3),
+            **_figures(mixed_megabytes, *mixed_figures)},
         "sentencepiece": {
             "checkpoint": "XLM-R-style Unigram, 8000 pieces trained on the corpus",
             **_figures(megabytes, sp_reference_seconds, sp_ours_seconds, sp_identical, rows),

@@ -201,6 +201,30 @@ def test_fast_path_texts(checkpoints):
                      reference(texts, padding="longest", truncation=True, max_length=256), name)
 
 
+def test_widened_fast_path_texts(checkpoints):
+    """Rows of the characters FastBertTokenizer was probed to treat as 🤗 does (accented
+    letters, curly quotes, dashes, symbols, CJK, emoji, ...) take the fast path, with the same
+    ids, in random mixes and next to each other (case, accents, word limits in bytes)."""
+    from tfx_hf.components.tokenization.fast_bert_tables import FAST_RANGES
+    rng = random.Random(2)
+    for name in ["minilm_uncased", "cased", "no_chinese_chars"]:
+        reference = AutoTokenizer.from_pretrained(checkpoints[name])
+        ours = InGraphTokenizer.from_pretrained(checkpoints[name], max_length=256,
+                                                padding="longest")
+        ranges = FAST_RANGES[reference.do_lower_case]
+        sample = [chr(rng.randint(first, last)) for first, last in rng.choices(ranges, k=4000)]
+        sample += list("éÉèçñÑöÖüÜßÆøÅ“”‘’—–«»€£¥©®™°±×÷¿¡中日本語한國" + "😀👍🏽❤")
+        alphabet = sample + [chr(c) for c in range(0x20, 0x7F)] + [" "] * 30
+        texts = ["".join(rng.choices(alphabet, k=rng.randint(0, 200))) for _ in range(400)]
+        texts += ["é" * 50, "é" * 51 + " x", "Ω" * 101, "José “Zoë” Müller — 5€ … naïve",
+                  "ΣΑΣ Σ ς İstanbul"]
+        fast = tf.strings.regex_full_match(tf.constant(texts), ours.encoder._fast_path_text)
+        if name != "no_chinese_chars":
+            assert fast.numpy()[:400].mean() > 0.9, name
+        _assert_same(ours(tf.constant(texts)),
+                     reference(texts, padding="longest", truncation=True, max_length=256), name)
+
+
 def test_invalid_utf8_reads_as_replacement_character(checkpoints):
     """Bytes that are not UTF-8 give what 🤗 gives for the text decoded with errors="replace"."""
     raw = [b"caf\xe9 ok", b"\xff\xfe bad start", b"trunc\xe2\x82", b"mid\xc3(dle x",

@@ -29,6 +29,19 @@ FAMILIES = {
 # "ha", "haha") can be swapped; 🤗 and SentencePiece break the tie in opposite orders.
 TIES = [CORPUS[21], CORPUS[23], "ha" * 40 + " " + "abab" * 9 + " " + "lalala " * 5,
         "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz!!!!!!!!!!!!.........??????"]
+# Pieces of several lengths that compose the same runs in several orders (`?!?!?!` is `?!?`
+# `!` `?!` or `?!` `?!?` `!` or ...: the same pieces, the same score), and pieces whose scores
+# differ by less than f32 resolution ("qq" beats "q" "q" by 1e-9): added to a trained vocabulary
+# by `_with_tie_pieces`.
+TIE_PIECES = [("?!", -5.123456789), ("?!?", -7.31415926), ("!", -2.718281828), ("?", -3.3),
+              ("!?", -6.02214076), ("?!?!", -9.87654321), ("\u2581?!", -4.4), ("ab", -3.25),
+              ("aba", -5.75), ("bab", -5.5), ("ba", -3.0), ("abab", -6.5), ("q", -4.2),
+              ("qq", -8.399999999), ("qqq", -12.6), ("\u2581q", -4.2), ("xyz", -7.0),
+              ("xy", -4.0), ("yz", -4.5), ("x", -2.5), ("z", -2.0), ("y", -2.5)]
+TIE_RUNS = ["?!?!?!", "?!?!?!?!?!?", "!?!?!?!?", "?!?!?!? ?!?! !?!?!", "x?!?!?!y?!?!?!?",
+            "abababab ababa babab bababab aba", "qqqqqqq qq qqq q qqqqqqqqqqqqqqqqq",
+            "xyzxyzxyz xyxyzz zyx", "?!" * 25 + " " + "ab" * 30 + "a " + "q" * 41,
+            "\u00bfqu\u00e9?!?! ab?!ab?! q?!q", "<mask>?!?!?<mask> ?!?!"]
 ADDED_TOKEN_TEXTS = [
     "a [MASK] b  [MASK]c [CLS][SEP] [mask] <s>x</s> <pad> <unk> <UNK>",
     "hello <mask> world   <mask>x <MASK> ＜mask＞ \u3000<mask> <s></s>",
@@ -103,6 +116,39 @@ def test_tied_segmentations_come_out_in_hf_order(checkpoints, references, family
     np.testing.assert_array_equal(got, expected)
 
 
+def _with_tie_pieces(checkpoint, folder):
+    """The checkpoint with TIE_PIECES added to its Unigram vocabulary (those it lacks)."""
+    with open(os.path.join(checkpoint, "tokenizer.json"), encoding="utf-8") as f:
+        tokenizer = json.load(f)
+    vocab = tokenizer["model"]["vocab"]
+    known = {piece for piece, _ in vocab}
+    vocab.extend([piece, score] for piece, score in TIE_PIECES if piece not in known)
+    os.makedirs(folder)
+    for name in os.listdir(checkpoint):
+        if name != "tokenizer.json":
+            with open(os.path.join(checkpoint, name), "rb") as src, \
+                    open(os.path.join(folder, name), "wb") as dst:
+                dst.write(src.read())
+    with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tokenizer, f, ensure_ascii=False)
+    return folder
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_runs_of_tied_pieces_are_segmented_as_hf(tmp_path, checkpoints, family):
+    """🤗's Viterbi keeps, among equally scored paths, the piece that starts earliest at each
+    end position, adding f64 scores; SentencePiece's adds f32 ones, so it breaks these ties (and
+    near-ties under f32 resolution) its own way."""
+    checkpoint = _with_tie_pieces(checkpoints[family], str(tmp_path / family))
+    reference = transformers.AutoTokenizer.from_pretrained(checkpoint)
+    texts = TIE_RUNS + TIES + [" ".join(TIE_RUNS)]
+    expected = reference(texts, padding="longest", truncation=True, max_length=512)
+    pieces = [reference.convert_ids_to_tokens(ids) for ids in expected["input_ids"]]
+    assert any(p.count("?!?") and p.count("?!") for p in pieces)  # the runs do tie
+    ours = InGraphTokenizer.from_pretrained(checkpoint, max_length=512, padding="longest")
+    _assert_same(ours(tf.constant(texts)), expected, family)
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_invalid_utf8_reads_as_replacement_character(checkpoints, references, family):
     raw = [b"caf\xe9 ok", b"\xff\xfe bad start", b"trunc\xe2\x82", b"mid\xc3(dle x",
@@ -170,10 +216,63 @@ def test_unsupported_model_type_is_refused_by_name(tmp_path):
         InGraphTokenizer.from_pretrained(str(tmp_path), max_length=8)
 
 
-def test_offsets_are_refused_by_name(checkpoints):
+# 🤗's alignments through each normalizer step: Precompiled graphemes replaced whole ("e" +
+# U+0301), expansions ("ﬁ", "½"), removals after an expansion ("™" U+001E) and at the start of
+# a text (U+001E first: the chars after it take their predecessors' alignments), Replace of
+# space runs, Strip, NFKD + StripAccents + Lowercase (ALBERT), added tokens with the whitespace
+# lstrip took, in the raw and in the normalized text.
+OFFSET_TEXTS = ["Hello world", "  a  b ", "\ufb01x \u00bd \x00ab", "\x00\x00ab",
+                "e\u0301t\u00e9 \u0130x", "a <mask> b", "x\u200by", "a [MASK] b",
+                "x   [MASK]  y", "a  <mask>   b", "x\u0301\u0316y z", "\u2122\x1eg", "\x1eab",
+                "\ufb01\x1e\x1eb", "a``b''c", "\u00c5\u212b", "q  ", "\x1e\u2122 \x1e"]
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_offsets_mapping(checkpoints, references, family):
+    """return_offsets_mapping: each token's code point range in its text, as 🤗's through the
+    normalizer's alignments and Metaspace (a prepended "▁" at the first char), special and
+    padding tokens (0, 0); single texts and pairs, cut by truncation."""
+    texts = CORPUS + ADDED_TOKEN_TEXTS + TIE_RUNS + OFFSET_TEXTS
+    for max_length, padding, pair in [(512, "longest", False), (20, "max_length", True)]:
+        args = (texts, texts[::-1]) if pair else (texts,)
+        ours = InGraphTokenizer.from_pretrained(checkpoints[family], max_length=max_length,
+                                                padding=padding, return_offsets_mapping=True)
+        expected = references[family](*args, padding=padding, truncation=True,
+                                      max_length=max_length, return_offsets_mapping=True)
+        expected["offset_mapping"] = [[list(o) for o in row]
+                                      for row in expected["offset_mapping"]]
+        if pair:  # traced, as a SavedModel runs it
+            ours = tf.function(ours, input_signature=[tf.TensorSpec([None], tf.string)] * 2)
+        _assert_same(ours(*(tf.constant(a) for a in args)), expected, (family, pair))
+
+
+@pytest.mark.slow
+def test_every_op_of_the_exported_tokenizer_is_allowed(tmp_path, checkpoints):
+    """serve-check's allow-list covers the Unigram lattice and the offsets' ops."""
+    from test_serve_check_ops import _assert_every_op_allowed
+    tokenizer = InGraphTokenizer.from_pretrained(checkpoints["xlmr"], max_length=16,
+                                                 return_offsets_mapping=True)
+    module = tf.Module()
+    module.tokenizer = tokenizer
+    module.tokenize = tf.function(lambda text, pair: tokenizer(text, pair),
+                                  input_signature=[tf.TensorSpec([None], tf.string)] * 2)
+    tf.saved_model.save(module, str(tmp_path / "tok"))
+    assert {"Unique", "SparseToDense"} <= _assert_every_op_allowed(str(tmp_path / "tok"))
+
+
+def test_offsets_through_a_composing_normalizer_are_refused_by_name(tmp_path, checkpoints):
     from tfx_hf.components.input_error import InputError
-    with pytest.raises(InputError, match="return_offsets_mapping.*not for Unigram"):
-        InGraphTokenizer.from_pretrained(checkpoints["xlmr"], max_length=8,
+    with open(os.path.join(checkpoints["xlmr"], "tokenizer.json"), encoding="utf-8") as f:
+        tokenizer = json.load(f)
+    tokenizer["normalizer"] = {"type": "NFKC"}
+    (tmp_path / "tokenizer.json").write_text(json.dumps(tokenizer), encoding="utf-8")
+    for name in os.listdir(checkpoints["xlmr"]):
+        if name != "tokenizer.json":
+            (tmp_path / name).write_bytes(open(os.path.join(checkpoints["xlmr"], name),
+                                               "rb").read())
+    InGraphTokenizer.from_pretrained(str(tmp_path), max_length=8)  # ids alone are fine
+    with pytest.raises(InputError, match="return_offsets_mapping.*NFC or NFKC"):
+        InGraphTokenizer.from_pretrained(str(tmp_path), max_length=8,
                                          return_offsets_mapping=True)
 
 
@@ -254,8 +353,8 @@ def test_get_config_round_trips_through_json(checkpoints):
 
 @pytest.mark.slow
 def test_built_without_the_sentencepiece_package(checkpoints):
-    """The Unigram model proto comes from transformers' own copy of the protobuf class when
-    the `sentencepiece` package (a test dependency only) is missing."""
+    """Building needs neither the `sentencepiece` package (a test dependency only) nor a
+    SentencePiece model proto: the Viterbi is 🤗's, in TF ops."""
     script = (
         "import sys, json\n"
         "sys.modules['sentencepiece'] = None  # as if it were not installed\n"
@@ -263,7 +362,7 @@ def test_built_without_the_sentencepiece_package(checkpoints):
         "from tfx_hf.components.tokenization import InGraphTokenizer\n"
         f"tokenizer = InGraphTokenizer.from_pretrained({checkpoints['albert']!r}, max_length=24)\n"
         f"out = tokenizer(tf.constant({ADDED_TOKEN_TEXTS!r}))\n"
-        "assert 'transformers.utils.sentencepiece_model_pb2' in sys.modules\n"
+        "assert 'transformers.utils.sentencepiece_model_pb2' not in sys.modules\n"
         "print(json.dumps(out['input_ids'].numpy().tolist()))\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             check=True)

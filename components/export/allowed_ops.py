@@ -76,6 +76,9 @@ MODEL_OP_GROUPS: Dict[str, Tuple[str, ...]] = {
         "UnsortedSegmentSum",
         "UnsortedSegmentMax",
         "UnsortedSegmentMin",
+        "SparseToDense",  # the Unigram lattice's edges into a dense block
+        "InvertPermutation",
+        "Unique",  # the Unigram lattice segments each distinct word once
     ),
     "arithmetic, comparison and reduction": (
         "Abs",
@@ -111,6 +114,7 @@ MODEL_OP_GROUPS: Dict[str, Tuple[str, ...]] = {
         "Sum",
         "Prod",
         "Max",
+        "Min",
         "Mean",
         "ArgMax",
     ),

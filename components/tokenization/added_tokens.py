@@ -26,6 +26,7 @@ class _Segments(NamedTuple):
     at_start: tf.Tensor
     starts: tf.Tensor
     ends: tf.Tensor
+    parents: tf.Tensor = None  # after a split: the segment each one was split from
 
 
 def _whole_texts(text, with_offsets: bool = False) -> _Segments:
@@ -37,15 +38,16 @@ def _whole_texts(text, with_offsets: bool = False) -> _Segments:
 
 
 def _split_at(segments: _Segments, tokens: Sequence[AddedToken], trim_offsets: bool = False,
-              keep_prefix_space: bool = False) -> _Segments:
+              keep_prefix_space: bool = False, transcode: bool = True) -> _Segments:
     """Splits the text segments at `tokens`. (tf_text.regex_split would cut texts at a NUL
     byte, so the matches are marked with a byte UTF-8 never has and split there.)
     An added token's offsets are its whole match, the whitespace lstrip/rstrip took included,
     as in 🤗's encoding; `trim_offsets` (a ByteLevel/RobertaProcessing post-processor's) leaves
     that whitespace out, but for one leading space at a text's start with
-    `keep_prefix_space` (the post-processor's add_prefix_space)."""
+    `keep_prefix_space` (the post-processor's add_prefix_space). `transcode=False` for texts
+    known to be valid UTF-8."""
     if not tokens:
-        return segments
+        return segments._replace(parents=tf.range(tf.size(segments.ids, tf.int64)))
     space = whitespace_class()
     tokens = sorted(tokens, key=lambda token: -len(token.content))
     pattern = "|".join((space + "*" if token.lstrip else "") + re2_literal(token.content)
@@ -53,7 +55,7 @@ def _split_at(segments: _Segments, tokens: Sequence[AddedToken], trim_offsets: b
     strip = f"^{space}+|{space}+$"
     contents = [token.content.strip(WHITESPACE_CHARS) for token in tokens]
     texts = tf.strings.unicode_transcode(segments.texts, "UTF-8", "UTF-8", errors="replace",
-                                         replacement_char=0xFFFD)
+                                         replacement_char=0xFFFD) if transcode else segments.texts
     parts = tf.strings.split(tf.strings.regex_replace(texts, pattern, _MARK + b"\\0" + _MARK),
                              sep=_MARK)  # text, token, text, ..., text
     part_of = parts.value_rowids()
@@ -69,7 +71,7 @@ def _split_at(segments: _Segments, tokens: Sequence[AddedToken], trim_offsets: b
                       tf.where(is_token, token_ids,
                                tf.where(first, tf.gather(segments.ids, part_of), -1)),
                       tf.gather(segments.rows, part_of),
-                      first & tf.gather(segments.at_start, part_of), None, None)
+                      first & tf.gather(segments.at_start, part_of), None, None, part_of)
     if segments.starts is None:
         return split
     lengths = tf.cast(tf.strings.length(parts.values, unit="UTF8_CHAR"), tf.int64)
@@ -102,8 +104,9 @@ def encode_with_added_tokens(encoder, text, added_tokens: Sequence[AddedToken]
     normalized = [token for token in added_tokens if token.normalized]
     segments = _split_at(_whole_texts(text), raw)
     if normalized:
+        # (An encoder's normalize that reads invalid UTF-8 as U+FFFD writes valid UTF-8.)
         segments = _split_at(segments._replace(texts=encoder.normalize(segments.texts)),
-                             normalized)
+                             normalized, transcode=not getattr(encoder, "writes_valid_utf8", False))
         encoded = encoder.tokenize_normalized(segments.texts, segments.at_start)
     else:
         encoded = encoder(segments.texts, segments.at_start)  # an added token's text is ""
@@ -115,7 +118,10 @@ def encode_with_offsets(encoder, text, added_tokens: Sequence[AddedToken],
     """([batch, (ids)], [batch, (starts)], [batch, (ends)]): as `encode_with_added_tokens`,
     with each token's code point range in its text (an added token's is its match, with the
     whitespace lstrip/rstrip took unless `trim_offsets`: see `_split_at`). For encoders
-    without a normalizer (`encode_with_offsets`: offsets in the text it is given)."""
+    without a normalizer (`encode_with_offsets`: offsets in the text it is given), or with one
+    that tracks alignments (`normalize_with_origins`, see `encode_normalized_with_offsets`)."""
+    if hasattr(encoder, "normalize_with_origins"):
+        return encode_normalized_with_offsets(encoder, text, added_tokens)
     if not added_tokens:
         return encoder.encode_with_offsets(text)
     trim = dict(trim_offsets=trim_offsets, keep_prefix_space=keep_prefix_space)
@@ -127,6 +133,42 @@ def encode_with_offsets(encoder, text, added_tokens: Sequence[AddedToken],
     return (_by_text(text, segments, ids, segments.ids),
             _by_text(text, segments, starts.with_values(starts.values + shift), segments.starts),
             _by_text(text, segments, ends.with_values(ends.values + shift), segments.ends))
+
+
+def encode_normalized_with_offsets(encoder, text, added_tokens: Sequence[AddedToken]):
+    """`encode_with_offsets` for an encoder that normalizes: 🤗's order (raw added tokens
+    found in the text, the rest normalized with each char's origin, normalized added tokens
+    found there, then pre-tokenization and the model), each token's offsets being the origins
+    of its first and last normalized chars (an added token's: with the whitespace lstrip/rstrip
+    took, as 🤗 gives them without a post-processor that trims)."""
+    raw = _split_at(_whole_texts(text, with_offsets=True),
+                    [t for t in added_tokens if not t.normalized])
+    cps = encoder.normalize_with_origins(raw.texts)
+    known = cps.origin >= 0  # -1: 🤗's (0, 0) alignment
+    shift = tf.gather(raw.starts, cps.rows)
+    char_starts = tf.concat([tf.where(known, cps.origin + shift, 0), [0]], 0)
+    char_ends = tf.concat([tf.where(known, cps.origin + 1 + shift, 0), [0]], 0)
+    first_char = tf.cumsum(tf.math.unsorted_segment_sum(
+        tf.ones_like(cps.rows), cps.rows, cps.nrows), exclusive=True)
+    n_raw = tf.size(raw.ids, tf.int64)
+    zeros = tf.zeros([n_raw], tf.int64)
+    segments = _split_at(raw._replace(texts=cps.encode(), starts=zeros, ends=zeros),
+                         [t for t in added_tokens if t.normalized])
+    # Each segment's first char in `cps` (its starts are in its parent's normalized text).
+    base = tf.gather(first_char, segments.parents) + segments.starts
+    ids, firsts, lasts = encoder.tokenize_with_positions(segments.texts, segments.at_start)
+    piece_base = tf.gather(base, ids.value_rowids())
+    starts = ids.with_values(tf.gather(char_starts, piece_base + firsts.values))
+    ends = ids.with_values(tf.gather(char_ends, piece_base + lasts.values))
+    from_raw = tf.gather(raw.ids, segments.parents) >= 0  # an added token found in the raw text
+    token_starts = tf.where(from_raw, tf.gather(raw.starts, segments.parents),
+                            tf.gather(char_starts, base))
+    last = tf.gather(first_char, segments.parents) + segments.ends - 1
+    token_ends = tf.where(from_raw, tf.gather(raw.ends, segments.parents),
+                          tf.gather(char_ends, tf.maximum(last, 0)))
+    return (_by_text(text, segments, ids, segments.ids),
+            _by_text(text, segments, starts, token_starts),
+            _by_text(text, segments, ends, token_ends))
 
 
 def _by_text(text, segments: _Segments, encoded, added_values) -> tf.RaggedTensor:

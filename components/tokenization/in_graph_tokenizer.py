@@ -48,8 +48,7 @@ class InGraphTokenizer(tf.keras.layers.Layer):
     checkpoint's `model_max_length`), `padding` ("max_length" or "longest"), `truncation`
     (True, "longest_first", "only_first" or "only_second"), `pad_to_multiple_of`, and
     `return_offsets_mapping` (also `offset_mapping`: [batch, width, 2] int64, each token's
-    (start, end) code point range in its text, (0, 0) for special and padding tokens; WordPiece
-    and byte-level BPE so far).
+    (start, end) code point range in its text, (0, 0) for special and padding tokens).
 
     `return_overflowing_tokens=True` with `stride`: every window of a text longer than
     max_length, as 🤗's `tokenizer(text, truncation=True, max_length=L, stride=S,
@@ -74,8 +73,10 @@ class InGraphTokenizer(tf.keras.layers.Layer):
         self.encoder = ENCODERS[type(tokenizer_config)](tokenizer_config)
         if return_offsets_mapping and not hasattr(self.encoder, "encode_with_offsets"):
             raise InputError(
-                "return_offsets_mapping=True is supported for WordPiece and byte-level BPE "
-                f"tokenizers so far, not for {MODEL_TYPES[type(tokenizer_config)]}.")
+                "return_offsets_mapping=True is supported for WordPiece, Unigram and byte-level "
+                f"BPE tokenizers, not for {MODEL_TYPES[type(tokenizer_config)]}.")
+        if return_offsets_mapping and getattr(self.encoder, "offsets_refusal", None):
+            raise InputError(self.encoder.offsets_refusal)
         self.return_offsets_mapping = return_offsets_mapping
         single_template, pair_template = tokenizer_config.templates()
         self.packer = SegmentPacker(

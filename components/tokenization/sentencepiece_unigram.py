@@ -7,9 +7,9 @@ converter, for one, lowers the scores of pieces like "1,"). So each step follows
   - normalizers on code points with tables probed from `tokenizers` (StripAccents, Lowercase)
     and ICU's NFKD/NFKC (tensorflow-text), Precompiled with the checkpoint's own charsmap;
   - Metaspace: " " -> "▁", "▁" prepended by its prepend_scheme, a word at each "▁";
-  - Unigram: tensorflow-text's SentencepieceTokenizer (SentencePiece's own Viterbi, as 🤗's)
-    on a model proto written here from 🤗's vocabulary and scores, that does no normalization
-    of its own and can match every piece 🤗 can (control tokens and "<unk>" included).
+  - Unigram: 🤗's own Viterbi (`unigram_lattice.py`: f64 scores, its tie-breaking, every
+    vocabulary entry matchable, runs of unknown characters fused), not SentencePiece's, which
+    adds f32 scores and so breaks ties and near-ties otherwise.
 """
 from typing import List, Optional
 
@@ -17,6 +17,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from tfx_hf.components.tokenization.normalizer_alignments import (
+    decompose_with_origins, follow_changes, replace_with_origins, strip_with_origins)
 from tfx_hf.components.tokenization.code_points import (
     CodePoints, flag_table, lowercase_table, re2_literal, whitespace_class)
 from tfx_hf.components.tokenization.precompiled_charsmap import MAX_GRAPHEME_BYTES, read_charsmap
@@ -25,60 +27,10 @@ from tfx_hf.components.tokenization.sentencepiece_tables import (
     COMBINING_MARK, FLAG_RANGES, GRAPHEME_CONTROL, GRAPHEME_EXTEND, GRAPHEME_PREPEND)
 from tfx_hf.components.tokenization.tokenizer_files import (
     SentencePieceConfig, TokenizerFilesError)
+from tfx_hf.components.tokenization.unigram_lattice import UnigramLattice
 
 _CODE_POINT_BITS = 21
 _METASPACE = "\u2581".encode("utf-8")
-
-
-def unigram_model_proto(pieces, unk_id: int):
-    """A serialized SentencePiece ModelProto that segments one Metaspace word as 🤗's Unigram
-    does, and a map of the extra piece ids to 🤗's.
-
-    🤗 can match every vocabulary entry (SentencePiece skips control and unknown pieces) and
-    gives a duplicated piece the LAST id; the unknown piece keeps its id with an unmatchable
-    text and a normal copy of it goes at the end. No normalization, prefix or whitespace
-    handling: Metaspace did those. The proto class is the one transformers uses (from the
-    `sentencepiece` package when installed, else transformers' own copy), so building needs
-    only protobuf and transformers."""
-    from transformers.convert_slow_tokenizer import import_protobuf
-    model = import_protobuf().ModelProto()
-    piece_type = model.SentencePiece.Type
-    last_id = {piece: i for i, (piece, _) in enumerate(pieces)}
-    for i, (piece, score) in enumerate(pieces):
-        if last_id[piece] == i and i != unk_id and piece:
-            model.pieces.add(piece=piece, score=score, type=piece_type.NORMAL)
-        else:  # a Metaspace word has "▁" first or nowhere: this never matches
-            model.pieces.add(piece=f"\u2581\u2581tfx-hf-unused-{i}", score=score,
-                             type=piece_type.UNKNOWN if i == unk_id else piece_type.UNUSED)
-    extra_ids = []
-    unk_piece, unk_score = pieces[unk_id]
-    if last_id[unk_piece] == unk_id and unk_piece:
-        model.pieces.add(piece=unk_piece, score=unk_score, type=piece_type.NORMAL)
-        extra_ids.append(unk_id)
-    trainer = model.trainer_spec
-    trainer.model_type = trainer.ModelType.UNIGRAM
-    trainer.vocab_size = len(model.pieces)
-    trainer.unk_id = unk_id
-    trainer.bos_id = trainer.eos_id = trainer.pad_id = -1
-    normalizer = model.normalizer_spec
-    normalizer.name = "identity"
-    normalizer.add_dummy_prefix = False
-    normalizer.remove_extra_whitespaces = False
-    normalizer.escape_whitespaces = False
-    return model.SerializeToString(), extra_ids
-
-
-def _commuting_classes(pieces: List[str]):
-    """Per piece, the id of its primitive root (pieces commute iff their roots are equal) and
-    how many times the root repeats in it."""
-    root_ids, roots, exponents = {}, [], []
-    for piece in pieces:
-        n = len(piece)
-        period = next((p for p in range(1, n) if n % p == 0 and piece[:p] * (n // p) == piece),
-                      n)
-        roots.append(root_ids.setdefault(piece[:period], len(root_ids)))
-        exponents.append(n // max(period, 1))
-    return roots, exponents
 
 
 def _flatten(normalizer: Optional[dict]) -> List[dict]:
@@ -184,13 +136,42 @@ class _Precompiled(tf.Module):
             tf.gather(self._value_cps, tf.gather(self._value_starts, tf.maximum(out_source, 0))
                       + tf.cast(offset, tf.int32)),
             tf.gather(values, out_of))
-        return CodePoints(new_values, tf.gather(rows, out_of), cps.nrows)
+        if cps.origin is None:
+            return CodePoints(new_values, tf.gather(rows, out_of), cps.nrows)
+        return follow_changes(cps, new_values, tf.gather(rows, out_of), self._changes(
+            cps, starts | (grapheme_replacement < 0), tf.cast(counts, tf.int64), out_of, offset))
+
+    @staticmethod
+    def _changes(cps: CodePoints, unit_starts, counts, out_of, offset):
+        """🤗's changes (precompiled.rs `replace`) for the new chars: a unit (a grapheme
+        replaced whole, or one char) of g chars that becomes m >= 1 chars gives them 0, but 1
+        to those past the g-th and g - m less to the last when m < g; a unit that becomes
+        nothing lowers the change of the char before it in its text by g (none: nothing)."""
+        unit = tf.cumsum(tf.cast(unit_starts, tf.int64)) - 1
+        n_units = tf.reduce_sum(tf.cast(unit_starts, tf.int64))
+        size = tf.math.unsorted_segment_sum(tf.ones_like(unit), unit, n_units)
+        made = tf.math.unsorted_segment_sum(counts, unit, n_units)
+        new_unit = tf.gather(unit, out_of)
+        g, m = tf.gather(size, new_unit), tf.gather(made, new_unit)
+        changes = tf.where(offset >= g, tf.ones_like(g),
+                           tf.where((offset == m - 1) & (m < g), m - g, 0))
+        new_rows = tf.gather(cps.rows, out_of)
+        first_new = tf.cumsum(tf.math.unsorted_segment_sum(
+            tf.ones_like(new_rows), new_rows, cps.nrows), exclusive=True)
+        previous = tf.cumsum(made, exclusive=True) - 1  # the new char before each unit
+        unit_rows = tf.boolean_mask(cps.rows, unit_starts)
+        removing = (made == 0) & (previous >= tf.gather(first_new, unit_rows))
+        removed = tf.math.unsorted_segment_sum(tf.where(removing, size, 0), tf.where(
+            removing, previous, 0), tf.size(out_of, tf.int64))
+        return changes - removed
 
 
 class SentencePieceUnigram(tf.Module):
     """Texts ([n] strings) to Unigram ids ([n, (tokens)] int64), without special tokens, in two
     steps as 🤗 runs them (added tokens marked `normalized` are found between the two):
     `normalize` and `tokenize_normalized`."""
+
+    writes_valid_utf8 = True  # normalize() reads invalid UTF-8 as U+FFFD first
 
     def __init__(self, config: SentencePieceConfig, name=None):
         super().__init__(name=name)
@@ -206,18 +187,10 @@ class SentencePieceUnigram(tf.Module):
         self._flags, self._lower = tf.constant(flags), tf.constant(lower)
         steps = _flatten(config.normalizer)
         self._steps = [self._step(step) for step in steps]
+        self._origin_steps = [self._origin_step(step, exact)
+                              for step, exact in zip(steps, self._steps)]
         self.fast_path = plan_fast_path(steps, self._steps, flags, lower)
-        model, extra_ids = unigram_model_proto(config.pieces, config.unk_id)
-        self._extra_ids = tf.constant([0] * len(config.pieces) + extra_ids, tf.int64)
-        self._n_pieces = len(config.pieces)
-        roots, exponents = _commuting_classes([piece for piece, _ in config.pieces])
-        self._roots = tf.constant(roots, tf.int64)
-        self._exponents = tf.constant(exponents, tf.int64)
-        try:
-            self._unigram = tf_text.SentencepieceTokenizer(model=model, out_type=tf.int32)
-        except Exception as e:  # the op raises whatever its C++ status was
-            raise TokenizerFilesError(
-                f"tensorflow-text cannot build this SentencePiece vocabulary: {e}") from e
+        self._lattice = UnigramLattice(config.pieces, config.unk_id)
 
     def _step(self, step: dict):
         """A normalizer step as a function of [n] strings."""
@@ -254,6 +227,57 @@ class SentencePieceUnigram(tf.Module):
     def _on_code_points(fn):
         return lambda text: fn(CodePoints.decode(text)).encode()
 
+    def _origin_step(self, step: dict, exact):
+        """A normalizer step as a function of CodePoints that carries each char's origin as
+        🤗's alignments do (normalizer_alignments.py), or None where offsets are refused."""
+        kind = step.get("type")
+        if kind == "Replace":
+            pattern = step["pattern"]
+            regex = re2_literal(pattern["String"]) if "String" in pattern else pattern["Regex"]
+            return lambda cps: replace_with_origins(cps, regex, step["content"])
+        if kind in ("NFD", "NFKD"):
+            return lambda cps: decompose_with_origins(cps, kind)
+        if kind == "StripAccents":
+            return lambda cps: cps.keep(tf.gather(self._flags, cps.values) & COMBINING_MARK == 0)
+        if kind == "Lowercase":
+            return lambda cps: cps.lowercase(self._lower)
+        if kind == "Precompiled":
+            if not step.get("precompiled_charsmap"):
+                return lambda cps: cps
+            return _Precompiled(step["precompiled_charsmap"], self._flags)
+        if kind == "Strip":
+            space = whitespace_class()
+            regex = "|".join(p for p in (f"^{space}+" if step.get("strip_left") else "",
+                                         f"{space}+$" if step.get("strip_right") else "") if p)
+            return (lambda cps: strip_with_origins(cps, regex)) if regex else (lambda cps: cps)
+        return None  # NFC, NFKC: compositions' alignments are not followed here
+
+    @property
+    def offsets_refusal(self) -> Optional[str]:
+        """Why return_offsets_mapping is refused for this normalizer, or None."""
+        if any(step is None for step in self._origin_steps):
+            return ("return_offsets_mapping=True is not supported for a SentencePiece "
+                    "normalizer with NFC or NFKC (Precompiled, NFD, NFKD, Replace, Strip, "
+                    "StripAccents and Lowercase are).")
+        return None
+
+    def normalize_with_origins(self, text) -> CodePoints:
+        """The normalized texts as code points, each with the index of the char of `text` it
+        comes from (🤗's alignment), -1 where 🤗's is (0, 0)."""
+        cps = CodePoints.decode(text)
+        cps.origin = tf.range(tf.size(cps.rows, tf.int64)) - tf.gather(
+            tf.cumsum(tf.math.unsorted_segment_sum(tf.ones_like(cps.rows), cps.rows,
+                                                   cps.nrows), exclusive=True), cps.rows)
+        for step in self._origin_steps:
+            cps = step(cps)
+        return cps
+
+    def encode_with_offsets(self, text):
+        """([n, (ids)], [n, (starts)], [n, (ends)]): ids with each token's code point range in
+        its text, as 🤗's offsets through the normalizer's alignments."""
+        from tfx_hf.components.tokenization.added_tokens import encode_normalized_with_offsets
+        return encode_normalized_with_offsets(self, text, ())
+
     def normalize(self, text) -> tf.Tensor:
         # Invalid UTF-8 reads as U+FFFD first, so that the regex steps see valid text.
         text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace",
@@ -279,50 +303,49 @@ class SentencePieceUnigram(tf.Module):
     def tokenize_normalized(self, text, at_start=None) -> tf.RaggedTensor:
         """Normalized texts to ids; `at_start` says which texts begin their input (for
         prepend_scheme="first")."""
+        words, word_rows, _ = self._metaspace(text, at_start)
+        ids, _, _ = self._lattice(words)
+        return tf.RaggedTensor.from_value_rowids(ids.values,
+                                                 tf.gather(word_rows, ids.value_rowids()),
+                                                 nrows=tf.shape(text, out_type=tf.int64)[0])
+
+    def tokenize_with_positions(self, text, at_start=None):
+        """`tokenize_normalized` with each token's first and last char in its text (a "▁"
+        that Metaspace prepended is at the first char, whose alignment 🤗 gives it)."""
+        words, word_rows, shift = self._metaspace(text, at_start)
+        ids, starts, ends = self._lattice(words)
+        word_shift = tf.gather(shift, ids.value_rowids())
+        rows = tf.gather(word_rows, ids.value_rowids())
+        nrows = tf.shape(text, out_type=tf.int64)[0]
+        return tuple(tf.RaggedTensor.from_value_rowids(values, rows, nrows=nrows) for values in (
+            ids.values, tf.maximum(starts.values + word_shift, 0),
+            tf.maximum(ends.values - 1 + word_shift, 0)))
+
+    def _metaspace(self, text, at_start):
+        """(words, the text of each, the position in its text of each word's char 0 minus one
+        where that char is a prepended "▁")."""
         # Metaspace on bytes: " " becomes "▁" and a word starts at each "▁": the text is split
         # at each of them (as " ": one byte, and the split needs no regex), every part but the
         # first becomes a word with "▁" put back, the first one too where the scheme prepends
         # "▁" (a text that starts with neither), or where it is not empty.
         parts = tf.strings.split(tf.strings.regex_replace(text, "\\x{2581}", " "), sep=" ")
+        part_rows = parts.value_rowids()
         first_part = tf.equal(tf.range(tf.shape(parts.values, out_type=tf.int64)[0]),
-                              tf.gather(parts.row_starts(), parts.value_rowids()))
+                              tf.gather(parts.row_starts(), part_rows))
         prepend = tf.strings.length(parts.values) > 0  # on first parts: not starting with "▁"
         if self.prepend_scheme == "never":
             prepend &= False
         elif self.prepend_scheme == "first" and at_start is not None:
-            prepend &= tf.gather(at_start, parts.value_rowids())
+            prepend &= tf.gather(at_start, part_rows)
         keep = ~first_part | tf.not_equal(parts.values, "")
         words = tf.boolean_mask(tf.strings.join(
             [tf.where(~first_part | prepend, _METASPACE, b""), parts.values]), keep)
-        word_rows = tf.boolean_mask(parts.value_rowids(), keep)
-        ids = tf.cast(self._unigram.tokenize(words), tf.int64)
-        # The copy of the unknown piece (see unigram_model_proto) is 🤗's unknown id.
-        flat = tf.where(ids.values >= self._n_pieces, tf.gather(self._extra_ids, ids.values),
-                        ids.values)
-        flat = self._order_commuting_runs(flat, ids.value_rowids())
-        return tf.RaggedTensor.from_value_rowids(flat, tf.gather(word_rows, ids.value_rowids()),
-                                                 nrows=parts.nrows())
-
-    def _order_commuting_runs(self, ids, words):
-        """🤗's order for segmentations that tie exactly.
-
-        Adjacent pieces that are powers of one string ("é"×14, "é"×15) can be swapped without
-        changing the text or the score. 🤗's Viterbi keeps the first best path it meets, which
-        ends with the longest such piece, so a run of them comes out shortest first;
-        SentencePiece's comes out the other way. Each run within a word is sorted by length.
-        """
-        roots = tf.gather(self._roots, ids)
-        starts = tf.concat([[True], (roots[1:] != roots[:-1]) | (words[1:] != words[:-1])],
-                           0)[:tf.shape(ids)[0]]  # no ids: no runs
-        exponents = tf.gather(self._exponents, ids)
-
-        def sort_runs():
-            runs = tf.cumsum(tf.cast(starts, tf.int64)) - 1
-            keys = runs * (tf.reduce_max(self._exponents) + 1) + exponents
-            return tf.gather(ids, tf.argsort(keys, stable=True))
-
-        out_of_order = ~starts[1:] & (exponents[1:] < exponents[:-1])
-        return tf.cond(tf.reduce_any(out_of_order), sort_runs, lambda: ids)
+        # Each part starts one char (its "▁") after the previous one ends.
+        spans = tf.cast(tf.strings.length(parts.values, unit="UTF8_CHAR"), tf.int64) + 1
+        before = tf.cumsum(spans, exclusive=True)
+        part_start = before - tf.gather(before, tf.gather(parts.row_starts(), part_rows))
+        shift = tf.where(first_part, -tf.cast(prepend, tf.int64), part_start - 1)
+        return words, tf.boolean_mask(part_rows, keep), tf.boolean_mask(shift, keep)
 
     def __call__(self, text, at_start=None) -> tf.RaggedTensor:
         return self.tokenize_normalized(self.normalize(text), at_start)

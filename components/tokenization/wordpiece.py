@@ -21,13 +21,14 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from tfx_hf.components.tokenization.code_points import CodePoints, flag_table, lowercase_table
+from tfx_hf.components.tokenization.fast_bert_tables import FAST_RANGES
 from tfx_hf.components.tokenization.tokenizer_files import TokenizerFilesError, WordPieceConfig
 from tfx_hf.components.tokenization.unicode_tables import (
     CJK, CLEAN_REMOVE, CLEAN_SPACE, FLAG_RANGES, NONSPACING_MARK, PUNCTUATION, WHITESPACE)
 
 _NONCHARACTER = re.compile("[\ufdd0-\ufdef" + "".join(
     chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17)) + "]")
-_FAST_PATH_TEXT = "[\\x{20}-\\x{7E}\\t\\n\\r£€]*"
+_FAST_PATH_ASCII = "\\x{20}-\\x{7E}\\t\\n\\r"
 
 
 class BertWordPiece(tf.Module):
@@ -46,6 +47,7 @@ class BertWordPiece(tf.Module):
         if any(_NONCHARACTER.search(token) for token in config.vocab):
             raise TokenizerFilesError("The vocabulary has a token with a Unicode noncharacter; "
                                       "in-graph tokenization does not support that.")
+        self._fast_path_text = _fast_path_text(config)
         self._flags = tf.constant(flag_table(FLAG_RANGES))
         self._lower = tf.constant(lowercase_table())
         try:
@@ -116,11 +118,12 @@ class BertWordPiece(tf.Module):
     def __call__(self, text, at_start=None) -> tf.RaggedTensor:
         """`at_start` (which texts begin their input) is the encoders' common signature; BERT's
         pre-tokenization does not depend on it."""
-        # Texts of printable ASCII (and £ €) whose whitespace-separated runs are at most
-        # max_input_chars_per_word bytes need none of the steps where tensorflow-text's
-        # FastBertTokenizer differs from 🤗 (its Unicode tables, byte-counted word limit):
-        # they take that fast path, the others the exact one; rows keep their order.
-        safe = tf.strings.regex_full_match(text, _FAST_PATH_TEXT)
+        # Texts of printable ASCII and the characters FastBertTokenizer was probed to treat as
+        # 🤗 does (`_fast_path_text`) whose whitespace-separated runs are at most
+        # max_input_chars_per_word bytes need none of the steps where it differs from 🤗 (its
+        # Unicode tables, byte-counted word limit): they take that fast path, the others the
+        # exact one; rows keep their order.
+        safe = tf.strings.regex_full_match(text, self._fast_path_text)
         safe_texts = tf.boolean_mask(text, safe)
         runs = tf.strings.split(safe_texts)  # on ASCII whitespace
         short_runs = ~tf.reduce_any(
@@ -193,6 +196,19 @@ class BertWordPiece(tf.Module):
         origin = None if cps.origin is None else tf.boolean_mask(cps.origin, ~space)
         return (_Words(tf.where(unknown, self.unk_token, words), unknown, origin), chars,
                 tf.boolean_mask(cps.rows, starts))
+
+
+def _fast_path_text(config: WordPieceConfig) -> str:
+    """RE2 for the rows FastBertTokenizer tokenizes as 🤗 does: printable ASCII and, for the
+    BertNormalizer settings the probe ran with (clean_text, handle_chinese_chars, strip_accents
+    as lowercase), every character it found FastBert to treat alike (make_fast_bert_tables.py);
+    for other settings £ and € only."""
+    standard = config.clean_text and config.handle_chinese_chars and (
+        config.strip_accents is None or config.strip_accents == config.lowercase)
+    ranges = FAST_RANGES[bool(config.lowercase)] if standard else [(0xA3, 0xA3),
+                                                                   (0x20AC, 0x20AC)]
+    return "[" + _FAST_PATH_ASCII + "".join(
+        f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in ranges) + "]*"
 
 
 class _Words(NamedTuple):
