@@ -11,6 +11,9 @@ from tfx_hf.components.task.sequence_classification import SINGLE_LABEL
 
 PADDINGS = ("buckets", "max_length")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "auto")
+# max_length="auto": create_pipeline picks it from the dataset's token lengths before the run
+# (components/token_lengths/auto.py); the components get the number.
+MAX_LENGTH_AUTO = "auto"
 
 
 @dataclasses.dataclass
@@ -20,6 +23,8 @@ class TaskConfig:
     task: a task name of `registry.TASKS`: `single_label_classification` (one text, or a pair
       with `text_pair_feature`), `multi_label_classification` (label = a list of class ids),
       or `regression` (a float).
+    max_length: tokens per row, or "auto" (create_pipeline picks the smallest multiple of 8
+      covering the 95th percentile of the training texts' token lengths, capped by the model).
     padding: `buckets` pads each training batch to one of a few lengths chosen from the
       data (static shapes for XLA, little wasted compute); `max_length` pads every batch fully.
     precision: `mixed_float16`, `mixed_bfloat16`, `auto` (bfloat16 on TPU and GPUs that have
@@ -64,7 +69,8 @@ class TaskConfig:
             if value not in allowed:
                 raise InputError(f"{name}={value!r}: use one of {allowed}.")
         for name in ("max_length", "batch_size", "num_buckets", "epochs", "backup_every_steps"):
-            check_int(name, getattr(self, name), minimum=1)
+            if not (name == "max_length" and self.max_length == MAX_LENGTH_AUTO):
+                check_int(name, getattr(self, name), minimum=1)
         if self.early_stopping_patience is not None:
             check_int("early_stopping_patience", self.early_stopping_patience, minimum=1)
         check_number("learning_rate", self.learning_rate, minimum=0)
