@@ -120,3 +120,25 @@ def test_max_length_auto_reaching_a_component_is_an_error(tiny_checkpoint):
         preprocessing.in_graph_tokenizer(config)
     with pytest.raises(InputError, match="max_length"):
         TaskConfig(checkpoint=tiny_checkpoint, max_length="long")
+
+
+def test_max_length_flag_takes_a_number_or_auto(capsys):
+    from tfx_hf.pipelines import cli
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["run", "--max-length", "long"])
+    assert exited.value.code == 2
+    assert "--max-length: 'long' is neither a number of tokens nor 'auto'" in \
+        capsys.readouterr().err
+
+
+def test_compiling_with_max_length_auto_is_one_line_and_status_2(tmp_path, capsys):
+    """Compiling for another machine does not read the data: auto needs a run here."""
+    from tfx_hf.pipelines import cli
+
+    status = cli.main(["compile", "--target", "kubeflow", "--output", str(tmp_path / "p.yaml"),
+                       "--dataset", "SetFit/bbc-news", "--checkpoint", "gs://b/c",
+                       "--pipeline-root", "gs://b/r", "--push-destination", "gs://b/s",
+                       "--image", "x:1", "--max-length", "auto"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "max_length='auto'" in err, err
