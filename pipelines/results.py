@@ -10,6 +10,7 @@ from tfx.types import Artifact, artifact_utils
 from tfx_hf.components.contracts import ROW_COUNTS_PROPERTY, ModelInfo, serving_model_dir
 from tfx_hf.components.evaluation.evaluation_results import metric_name, overall_metrics
 from tfx_hf.components.task import get_task
+from tfx_hf.components.token_lengths import artifact as token_lengths_artifact
 from tfx_hf.components.tokenizer_parity.certificate import TYPE_NAME as PARITY_TYPE_NAME
 from tfx_hf.components.tokenizer_parity.certificate import ParityCertificate
 
@@ -79,6 +80,7 @@ def run_results(metadata_path: str) -> Dict[str, Any]:
         examples = _latest(m.store, "Examples")
         model = _latest(m.store, "Model")
         parity = _latest(m.store, PARITY_TYPE_NAME)
+        token_lengths = _latest(m.store, token_lengths_artifact.TYPE_NAME)
     pushed_ok = pushed is not None and pushed.get_int_custom_property("pushed") == 1
     metrics = overall_metrics(evaluation.uri) if evaluation else {}
     serving_dir = serving_model_dir(model.uri) if model is not None else None
@@ -97,6 +99,8 @@ def run_results(metadata_path: str) -> Dict[str, Any]:
             ROW_COUNTS_PROPERTY).items()}
         if examples is not None and examples.has_custom_property(ROW_COUNTS_PROPERTY) else None,
         "tokenizer_parity": tokenizer_parity(parity),
+        "token_lengths": token_lengths_artifact.read(token_lengths.uri)
+        if token_lengths is not None else None,
     }
 
 

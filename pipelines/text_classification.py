@@ -21,6 +21,9 @@ from tfx_hf.components.input_error import InputError
 from tfx_hf.components.pusher.component import ServingPusher
 from tfx_hf.components.task import TaskConfig, get_task
 from tfx_hf.components.task.config import check_int, check_number
+from tfx_hf.components.task.config import MAX_LENGTH_AUTO
+from tfx_hf.components.token_lengths.auto import resolve_max_length
+from tfx_hf.components.token_lengths.component import TokenLengthStatisticsGen
 from tfx_hf.components.tokenization.tokenizer_files import read_tokenizer_config
 from tfx_hf.components.tokenizer_parity.component import TokenizerParityCheck
 from tfx_hf.components.tokenizer_parity.parity import DEFAULT_SAMPLE_SIZE
@@ -238,6 +241,11 @@ def create_pipeline(
     per text from its windows' logits aggregated by `window_aggregation` (`mean_logits`,
     softmax of their mean; or `max_logits`). See components/task/long_text.py.
 
+    `max_length="auto"` picks the smallest multiple of 8 covering the 95th percentile of the
+    training texts' token lengths (capped by the model) before the run; TokenLengthStatisticsGen
+    records per split the token lengths (quantiles, mean), the share truncated at max_length,
+    the share of unknown tokens and windows per text (summary.json `token_lengths`).
+
     Settings out of range (`max_length` above the checkpoint's position embeddings,
     `train_steps` < 1, a single class, a text column of numbers, ...) raise InputError here,
     before any component runs.
@@ -253,6 +261,8 @@ def create_pipeline(
     validate_settings(train_steps, eval_steps, min_accuracy, baseline_tolerance)
     check_int("tokenizer_parity_sample_size", tokenizer_parity_sample_size, minimum=1)
     tag_names = None
+    config, max_length_auto = _resolve_max_length(config, dataset, config_name, splits,
+                                                  invalid_utf8, validate)
     if validate:
         tag_names = validate_inputs(dataset, checkpoint, config, splits, config_name,
                                     invalid_utf8)
@@ -269,6 +279,10 @@ def create_pipeline(
         examples=example_gen.outputs["examples"], config=config,
         sample_size=tokenizer_parity_sample_size,
         allow_tokenizer_mismatch=allow_tokenizer_mismatch)
+    # Both read one text per row: token classification's rows are lists of words.
+    token_lengths = None if token_labels else TokenLengthStatisticsGen(
+        examples=example_gen.outputs["examples"], config=config,
+        stride=config.stride, max_length_auto=max_length_auto)
     trainer = _trainer(config, example_gen, schema_gen, transform, train_steps, eval_steps,
                        vertex_training)
     # The standard Trainer's spec has no input for it: a task dependency, which LocalDagRunner,
@@ -293,13 +307,33 @@ def create_pipeline(
         # Pipeline orders them by dependency: the parity check runs beside StatisticsGen.
         components=[example_gen] + ([parity_check] if parity_check else [])
         + [statistics_gen, schema_gen, example_validator, transform, trainer]
-        + ([model_resolver] if model_resolver else []) + [evaluator] + pushers,
+        + ([model_resolver] if model_resolver else []) + [evaluator] + pushers
+        + ([token_lengths] if token_lengths else []),
         enable_cache=enable_cache,
         metadata_connection_config=(
             tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
             if metadata_path else None),
         beam_pipeline_args=beam_pipeline_args or [],
     )
+
+
+def _resolve_max_length(config: TaskConfig, dataset: str, config_name: Optional[str],
+                        splits: Optional[Mapping[str, str]], invalid_utf8: str,
+                        validate: bool):
+    """max_length="auto" picked from the token lengths of the split that becomes TFX's
+    "train" (token_lengths/auto.py), before any component gets the config."""
+    if config.max_length != MAX_LENGTH_AUTO:
+        return config, None
+    if not validate:
+        raise ConfigError("max_length='auto' is picked from the dataset before the run, here; "
+                          "compiling for another machine (validate=False) needs a number: run "
+                          "locally once (the run output and summary.json say what auto picked) "
+                          "or give --max-length N.")
+    split = next((name for name, tfx_split in (splits or {}).items() if tfx_split == "train"),
+                 next(iter(splits or {}), "train")).split("[")[0]
+    source = dataset_source.DatasetSource(path=dataset, config_name=config_name,
+                                          invalid_utf8=invalid_utf8)
+    return resolve_max_length(config, source, split)
 
 
 def _example_gen(config: TaskConfig, dataset: str, config_name: Optional[str],

@@ -311,10 +311,13 @@ def test_a_real_run_prints_one_line_per_component_and_keeps_the_log(
     started = [line.split()[1] for line in lines if line.startswith("start ")]
     assert started == list(done) == [
         "HFDatasetExampleGen", "latest_blessed_model_resolver", "StatisticsGen",
-        "TokenizerParityCheck", "SchemaGen", "ExampleValidator", "Transform", "HFTrainer",
-        "HFEvaluator", "ServingPusher"]
+        "TokenLengthStatisticsGen", "TokenizerParityCheck", "SchemaGen", "ExampleValidator",
+        "Transform", "HFTrainer", "HFEvaluator", "ServingPusher"]
     assert done["HFDatasetExampleGen"].endswith("rows train 90, eval 30")
     assert done["TokenizerParityCheck"].endswith("tokenizer parity 120/120 rows exact")
+    assert re.search(r"token length p95 [\d.]+ \(max_length 32\), truncated 0\.0%$",
+                     done["TokenLengthStatisticsGen"])
+    assert re.search(r"^Token lengths \(train\): median [\d.]+, p95 ", out, re.M)
     assert done["latest_blessed_model_resolver"].endswith("no baseline (no blessed model yet)")
     assert done["ExampleValidator"].endswith("no schema anomalies")
     assert re.search(r"bucket lengths \[[0-9, ]+32\], final loss \d\.\d{4}$", done["HFTrainer"])

@@ -152,7 +152,8 @@ def test_beam_dag_runner_runs_the_pipeline(pipeline_run, worse_run_by_beam):
                  for e in m.store.get_executions_by_context(second.id)
                  for c in m.store.get_contexts_by_execution(e.id) if c.type_id == node_type}
     assert len(runs) == 2
-    assert nodes == {"HFDatasetExampleGen", "TokenizerParityCheck", "StatisticsGen", "SchemaGen",
+    assert nodes == {"HFDatasetExampleGen", "TokenizerParityCheck", "TokenLengthStatisticsGen",
+                     "StatisticsGen", "SchemaGen",
                      "ExampleValidator", "Transform", "HFTrainer",
                      "latest_blessed_model_resolver", "HFEvaluator", "ServingPusher"}
 
@@ -186,3 +187,25 @@ def test_report_of_the_worse_run_says_why_it_was_not_blessed(pipeline_run, worse
     with open(write_report(pipeline_run[0]), encoding="utf-8") as f:  # the newest run
         page = f.read()
     assert "Not blessed" in page and "must be no worse than the baseline" in page
+
+
+def test_summary_has_token_length_statistics(pipeline_run):
+    """TokenLengthStatisticsGen's figures per split, in summary.json's `token_lengths`: every
+    row counted, lengths as the checkpoint's 🤗 tokenizer counts them."""
+    from transformers import AutoTokenizer
+
+    output, summary = pipeline_run
+    found = summary["token_lengths"]
+    assert found["max_length"] == 32 and found["max_length_auto"] is None
+    assert {s: found["splits"][s]["rows"] for s in found["splits"]} == {"train": 90, "eval": 30}
+    serialized, _ = _eval_split(output)
+    import tensorflow as tf
+    texts = [tf.train.Example.FromString(e).features.feature["text"].bytes_list.value[0]
+             .decode() for e in serialized.numpy()]
+    lengths = [len(ids) for ids in AutoTokenizer.from_pretrained(
+        os.path.join(os.path.dirname(summary["model"]), "Format-HF"))(texts)["input_ids"]]
+    evaluation = found["splits"]["eval"]
+    assert evaluation["mean"] == pytest.approx(np.mean(lengths))
+    assert evaluation["quantiles"]["p95"] == pytest.approx(np.quantile(lengths, 0.95))
+    assert evaluation["truncated"] == sum(n > 32 for n in lengths)
+    assert evaluation["windows_per_text"]["max"] == 1  # short texts: one window each

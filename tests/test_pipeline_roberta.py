@@ -2,7 +2,8 @@
 TFRobertaForSequenceClassification with a byte-level BPE trained here (conftest's
 `tiny_roberta_checkpoint`) is trained, evaluated, blessed and pushed by LocalDagRunner; the
 pushed SavedModel serves raw strings, with the probabilities of the 🤗 Python path
-(RobertaTokenizerFast + the Format-HF TF model) on hard text, and passes `tfx-hf serve-check`."""
+(RobertaTokenizerFast + the Format-HF TF model) on hard text, and passes `tfx-hf serve-check`.
+The run picks its max_length with `max_length="auto"`."""
 import json
 import os
 import subprocess
@@ -15,7 +16,6 @@ from tfx_hf.pipelines import local_runner
 
 pytestmark = [pytest.mark.slow, pytest.mark.pipeline]
 
-MAX_LENGTH = 32
 # Non-ASCII, emoji with modifiers and ZWJ, other scripts, whitespace runs, a special token's
 # text, empty, and a text longer than max_length.
 HARD_TEXTS = ["The striker scored a late goal", "Café naïve — résumé ½ €5", "日本語のテキスト",
@@ -30,8 +30,39 @@ def roberta_run(tmp_path_factory, tiny_roberta_checkpoint, topic_dataset):
     summary = local_runner.run_text_classification(
         output, dataset=topic_dataset, checkpoint=tiny_roberta_checkpoint,
         splits={"train": "train", "test": "eval"}, train_steps=30, batch_size=8,
-        max_length=MAX_LENGTH, learning_rate=3e-3, min_accuracy=0.0)
+        max_length="auto", learning_rate=3e-3, min_accuracy=0.0)
     return output, summary
+
+
+def _max_length(summary) -> int:
+    """The max_length `auto` picked for the run (TokenLengthStatisticsGen records it)."""
+    return summary["token_lengths"]["max_length"]
+
+
+def test_max_length_auto_picks_from_the_training_texts(roberta_run, tiny_roberta_checkpoint,
+                                                        topic_dataset):
+    """auto: the smallest multiple of 8 covering the 95th percentile of the train split's
+    token lengths under RobertaTokenizerFast; the whole run used it."""
+    import datasets
+    import tensorflow as tf
+    from transformers import AutoTokenizer
+
+    _, summary = roberta_run
+    texts = datasets.load_from_disk(topic_dataset)["train"]["text"]
+    lengths = [len(ids) for ids in AutoTokenizer.from_pretrained(tiny_roberta_checkpoint)(
+        texts)["input_ids"]]
+    p95 = np.quantile(lengths, 0.95)
+    expected = int(8 * np.ceil(p95 / 8))
+    auto = summary["token_lengths"]["max_length_auto"]
+    assert auto["picked"] == expected == _max_length(summary)
+    assert auto["p95"] == pytest.approx(p95) and auto["cap"] == 64 and auto["rows"] == 90
+    assert summary["token_lengths"]["splits"]["train"]["truncated_share"] <= 0.05
+    loaded = tf.saved_model.load(summary["pushed_model"])
+    example = tf.train.Example(features=tf.train.Features(feature={
+        "text": tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"the match"]))}))
+    features = loaded.signatures["transform_features"](
+        examples=tf.constant([example.SerializeToString()]))
+    assert features["input_ids"].shape == (1, expected)
 
 
 def test_roberta_pipeline_blesses_and_pushes(roberta_run):
@@ -57,7 +88,7 @@ def test_roberta_serving_matches_the_hf_python_path(roberta_run):
     model = TFAutoModelForSequenceClassification.from_pretrained(hf_dir)
     assert type(model).__name__ == "TFRobertaForSequenceClassification"
     encoded = tokenizer(HARD_TEXTS, padding="max_length", truncation=True,
-                        max_length=MAX_LENGTH, return_tensors="tf")
+                        max_length=_max_length(summary), return_tensors="tf")
     assert "token_type_ids" not in encoded
     expected = tf.nn.softmax(model(**encoded).logits).numpy()
     assert np.ptp(expected[:, 0]) > 1e-3  # texts tell apart: the comparison says something

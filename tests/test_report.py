@@ -165,6 +165,9 @@ def test_report_shows_the_run(report):
         assert f"{label} 30 10" in text
     assert "invalid_utf8=error" in text
     assert "max_length = 32" in text and "0 (0.0 %)" in text
+    # TokenLengthStatisticsGen's table: every row of each split, windows at max_length 32.
+    assert re.search(r"train 90 [\d.]+ [\d.]+ [\d.]+ [\d.]+ [\d.]+ \d+ 0\.0 % 0\.0 % 1 \(max 1\)",
+                     text) and "at max_length 32, stride 0" in text
     # Training curves: the last epoch's values, and where the full logs are.
     assert "tensorboard --logdir " in text and "model_run" in text
     # Evaluation and blessing: the run's own accuracy; no baseline on a first run.

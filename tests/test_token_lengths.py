@@ -1,6 +1,8 @@
 """Token-length statistics: windows per text as 🤗's overflowing truncation makes them, lengths
 and unknown tokens as the checkpoint's 🤗 tokenizer counts them, and the max_length
 `--max-length auto` picks."""
+import json
+
 import numpy as np
 import pytest
 
@@ -77,3 +79,66 @@ def test_split_statistics():
                                               (100, 512, 104), (700, 512, 512), (63, 62, 62)])
 def test_choose_max_length(p95, cap, expected):
     assert statistics.choose_max_length(p95, cap) == expected
+
+
+def test_max_length_auto_is_resolved_before_the_components(tiny_checkpoint, topic_dataset,
+                                                           tmp_path):
+    """create_pipeline(max_length="auto") gives every component the number it picked from
+    the split that becomes TFX's train split; compiling without the data here is refused."""
+    import datasets
+    from transformers import AutoTokenizer
+
+    from tfx_hf.pipelines.config import ConfigError
+    from tfx_hf.pipelines.text_classification import create_pipeline
+
+    kwargs = dict(pipeline_name="auto", pipeline_root=str(tmp_path / "root"),
+                  dataset=topic_dataset, checkpoint=tiny_checkpoint,
+                  push_destination=str(tmp_path / "push"), max_length="auto",
+                  splits={"test": "eval", "train": "train"})
+    pipeline = create_pipeline(**kwargs)
+    texts = datasets.load_from_disk(topic_dataset)["train"]["text"]
+    lengths = [len(i) for i in AutoTokenizer.from_pretrained(tiny_checkpoint)(texts)["input_ids"]]
+    expected = statistics.choose_max_length(np.quantile(lengths, 0.95), 64)
+    by_id = {c.id: c for c in pipeline.components}
+    for node in ("Transform", "HFTrainer", "TokenizerParityCheck", "TokenLengthStatisticsGen"):
+        config = by_id[node].exec_properties["custom_config"]
+        config = json.loads(config) if isinstance(config, str) else config
+        assert config["max_length"] == expected, node
+    auto = json.loads(by_id["TokenLengthStatisticsGen"].exec_properties["max_length_auto"])
+    assert auto["picked"] == expected and auto["split"] == "train" and auto["rows"] == 90
+    with pytest.raises(ConfigError, match="max_length='auto'"):
+        create_pipeline(**kwargs, validate=False)
+
+
+def test_max_length_auto_reaching_a_component_is_an_error(tiny_checkpoint):
+    from tfx_hf.components.input_error import InputError
+    from tfx_hf.components.task import TaskConfig
+    from tfx_hf.components.transform import preprocessing
+
+    config = TaskConfig(checkpoint=tiny_checkpoint, max_length="auto")
+    with pytest.raises(InputError, match="unresolved"):
+        preprocessing.in_graph_tokenizer(config)
+    with pytest.raises(InputError, match="max_length"):
+        TaskConfig(checkpoint=tiny_checkpoint, max_length="long")
+
+
+def test_max_length_flag_takes_a_number_or_auto(capsys):
+    from tfx_hf.pipelines import cli
+
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["run", "--max-length", "long"])
+    assert exited.value.code == 2
+    assert "--max-length: 'long' is neither a number of tokens nor 'auto'" in \
+        capsys.readouterr().err
+
+
+def test_compiling_with_max_length_auto_is_one_line_and_status_2(tmp_path, capsys):
+    """Compiling for another machine does not read the data: auto needs a run here."""
+    from tfx_hf.pipelines import cli
+
+    status = cli.main(["compile", "--target", "kubeflow", "--output", str(tmp_path / "p.yaml"),
+                       "--dataset", "SetFit/bbc-news", "--checkpoint", "gs://b/c",
+                       "--pipeline-root", "gs://b/r", "--push-destination", "gs://b/s",
+                       "--image", "x:1", "--max-length", "auto"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "max_length='auto'" in err, err

@@ -9,7 +9,8 @@ from google.protobuf import json_format
 
 from tfx_hf.pipelines import cli, vertex
 
-EXPECTED_TASKS = {"HFDatasetExampleGen", "TokenizerParityCheck", "StatisticsGen", "SchemaGen",
+EXPECTED_TASKS = {"HFDatasetExampleGen", "TokenizerParityCheck", "TokenLengthStatisticsGen",
+                  "StatisticsGen", "SchemaGen",
                   "ExampleValidator", "Transform", "HFTrainer", "HFEvaluator", "ServingPusher",
                   # the Resolver compiles to two resolver tasks
                   "latest_blessed_model_resolver-model-blessing-resolver",

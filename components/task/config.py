@@ -13,6 +13,9 @@ from tfx_hf.components.task.token_classification import AGGREGATION_STRATEGIES
 
 PADDINGS = ("buckets", "max_length")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "auto")
+# max_length="auto": create_pipeline picks it from the dataset's token lengths before the run
+# (components/token_lengths/auto.py); the components get the number.
+MAX_LENGTH_AUTO = "auto"
 
 
 @dataclasses.dataclass
@@ -22,6 +25,8 @@ class TaskConfig:
     task: a task name of `registry.TASKS`: `single_label_classification` (one text, or a pair
       with `text_pair_feature`), `multi_label_classification` (label = a list of class ids),
       or `regression` (a float).
+    max_length: tokens per row, or "auto" (create_pipeline picks the smallest multiple of 8
+      covering the 95th percentile of the training texts' token lengths, capped by the model).
     padding: `buckets` pads each training batch to one of a few lengths chosen from the
       data (static shapes for XLA, little wasted compute); `max_length` pads every batch fully.
     precision: `mixed_float16`, `mixed_bfloat16`, `auto` (bfloat16 on TPU and GPUs that have
@@ -84,7 +89,8 @@ class TaskConfig:
             if value not in allowed:
                 raise InputError(f"{name}={value!r}: use one of {allowed}.")
         for name in ("max_length", "batch_size", "num_buckets", "epochs", "backup_every_steps"):
-            check_int(name, getattr(self, name), minimum=1)
+            if not (name == "max_length" and self.max_length == MAX_LENGTH_AUTO):
+                check_int(name, getattr(self, name), minimum=1)
         if self.early_stopping_patience is not None:
             check_int("early_stopping_patience", self.early_stopping_patience, minimum=1)
         check_number("learning_rate", self.learning_rate, minimum=0)
@@ -112,7 +118,9 @@ class TaskConfig:
         check_int("max_windows", self.max_windows, minimum=1)
         # The exact bound (max_length less the special tokens) is checked where the
         # tokenizer is read (pipelines/text_classification.py, InGraphTokenizer).
-        check_int("stride", self.stride, minimum=0, maximum=max(self.max_length - 2, 0),
+        # (With max_length="auto", once it is picked.)
+        window = None if self.max_length == MAX_LENGTH_AUTO else max(self.max_length - 2, 0)
+        check_int("stride", self.stride, minimum=0, maximum=window,
                   why="tokens shared by consecutive windows, fewer than a window holds")
 
     @property

@@ -16,6 +16,7 @@ from tfx_hf.components.input_error import InputError
 from tfx_hf.components.task import TaskConfig, get_task
 from tfx_hf.components.task.long_text import (WINDOW_TEXT_FEATURE, gather_rows,
                                               window_features)
+from tfx_hf.components.task.config import MAX_LENGTH_AUTO
 from tfx_hf.components.tokenization import InGraphTokenizer
 from tfx_hf.components.transform.features import dense_column
 
@@ -45,6 +46,10 @@ def preprocessing_fn(inputs: Dict[str, Any], custom_config: Dict[str, Any]) -> D
 def in_graph_tokenizer(config: TaskConfig) -> InGraphTokenizer:
     """The checkpoint's tokenizer with the options the transform graph gives it (the tokenizer
     TokenizerParityCheck compares with the 🤗 fast tokenizer)."""
+    if config.max_length == MAX_LENGTH_AUTO:
+        raise InputError("max_length='auto' reached a component unresolved: create_pipeline "
+                         "picks the number before the run (token_lengths.auto."
+                         "resolve_max_length); give components a TaskConfig with a number.")
     return InGraphTokenizer.from_pretrained(
         config.checkpoint, max_length=config.max_length, padding="max_length")
 

@@ -115,6 +115,21 @@ def _tokenizer_parity(parity) -> str:
         " (differences allowed)" if allowed else "")
 
 
+def _token_lengths(token_lengths) -> str:
+    """TokenLengthStatisticsGen's figures: `token length p95 31 (max_length 32), truncated
+    2.0%`, and what `--max-length auto` picked."""
+    from tfx_hf.components.token_lengths import artifact
+
+    found = artifact.read(token_lengths.uri)
+    splits = [s for s in (found or {}).get("splits", {}).values() if s.get("rows")]
+    if not splits:
+        return ""
+    auto = "auto " if found.get("max_length_auto") else ""
+    return (f"token length p95 {max(s['quantiles']['p95'] for s in splits):g} "
+            f"({auto}max_length {found['max_length']}), truncated "
+            f"{max(s['truncated_share'] for s in splits):.1%}")
+
+
 def _model(model, execution: NodeExecution, training: Dict[str, Any]) -> str:
     parts = []
     if training.get("buckets"):
@@ -128,6 +143,7 @@ def _model(model, execution: NodeExecution, training: Dict[str, Any]) -> str:
 FIGURES: Dict[str, Callable[..., str]] = {
     "examples": lambda a, e, t: _rows(a),
     "tokenizer_parity": lambda a, e, t: _tokenizer_parity(a),
+    "token_lengths": lambda a, e, t: _token_lengths(a),
     "statistics": lambda a, e, t: _statistics(a),
     "schema": lambda a, e, t: _schema(a),
     "anomalies": lambda a, e, t: _anomalies(a),

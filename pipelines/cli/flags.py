@@ -13,10 +13,24 @@ from tfx_hf.components.hf_dataset_example_gen.dataset_source import INVALID_UTF8
 from tfx_hf.pipelines.beam_args import BEAM_MODES
 from tfx_hf.pipelines.config import ConfigError
 
+def _max_length(value: str):
+    """--max-length: a number of tokens, or `auto`."""
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is neither a number of tokens nor 'auto'") from None
+
+
 # create_pipeline keyword → (flag, argparse options); the keyword is the flag's dest.
 TRAINING_FLAGS = {
     "train_steps": ("--train-steps", {"type": int}),
-    "max_length": ("--max-length", {"type": int, "help": "tokenizer max_length"}),
+    "max_length": ("--max-length", {
+        "type": _max_length,
+        "help": "tokenizer max_length, or auto: the smallest multiple of 8 covering the 95th "
+        "percentile of the training texts' token lengths (capped by the model)"}),
     "batch_size": ("--batch-size", {"type": int}),
     "learning_rate": ("--learning-rate", {"type": float}),
     "min_accuracy": ("--min-accuracy", {

@@ -72,6 +72,8 @@ def run_summary(summary: Dict[str, Any], path: str, file: Optional[TextIO] = Non
                 "; DIFFERENCES ALLOWED (--allow-tokenizer-mismatch): the served model does not "
                 "get the checkpoint's ids on every row" if parity.get("mismatch_allowed")
                 else ""))
+    for line in token_length_lines(summary.get("token_lengths")):
+        say(line)
     rows = summary.get("row_counts") or {}
     say("Rows per split: " + ", ".join(f"{k} {v}" for k, v in rows.items())
         + f"; took {summary.get('seconds')} s")
@@ -84,6 +86,30 @@ def run_summary(summary: Dict[str, Any], path: str, file: Optional[TextIO] = Non
             say(f"  {_short(str(p.get('true_label', ''))):<16} {predicted:<24} "
                 f"{_short(p['text'])}")
     say(f"Summary: {path}")
+
+
+def token_length_lines(token_lengths: Optional[Dict[str, Any]]) -> List[str]:
+    """TokenLengthStatisticsGen's figures: what `--max-length auto` picked, and per split the
+    median, p95 and max token length, the share truncated, unknown tokens, windows per text."""
+    if not token_lengths:
+        return []
+    lines = []
+    auto = token_lengths.get("max_length_auto")
+    if auto:
+        lines.append(f"max_length auto: picked {auto['picked']} (95th percentile "
+                     f"{auto['p95']:.1f} tokens on {auto['rows']:,} rows of {auto['split']!r}, "
+                     f"covers {auto['covered_share']:.1%}; model cap {auto['cap']})")
+    for split, found in (token_lengths.get("splits") or {}).items():
+        if not found.get("rows"):
+            continue
+        quantiles = found["quantiles"]
+        lines.append(
+            f"Token lengths ({split}): median {quantiles['p50']:g}, p95 {quantiles['p95']:g}, "
+            f"max {found['max']}; truncated at {token_lengths['max_length']}: "
+            f"{found['truncated_share']:.1%}; unknown tokens {found['unknown_token_share']:.2%};"
+            f" windows per text {found['windows_per_text']['mean']:.2f} (stride "
+            f"{token_lengths['stride']})")
+    return lines
 
 
 def serve_check_report(report: Dict[str, Any]) -> None:

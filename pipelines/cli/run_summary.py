@@ -110,7 +110,8 @@ def write_summary(summary: Dict[str, Any], output: str,
     """Completes `summary` (max_length, predictions on eval samples) and writes it; returns
     the file's path."""
     arguments = {**config.pipeline_defaults(create_pipeline), **pipeline_arguments}
-    summary["max_length"] = arguments["max_length"]
+    summary["max_length"] = (summary.get("token_lengths") or {}).get(
+        "max_length", arguments["max_length"])  # the number "auto" picked
     model = summary.get("pushed_model") or summary.get("model")
     summary["predictions"] = []
     if model and summary.get("examples"):

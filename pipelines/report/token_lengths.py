@@ -105,4 +105,14 @@ def token_length_section(record: RunRecord) -> Optional[Dict[str, Any]]:
         })
     return {"max_length": max_length, "splits": splits, "tokenizer_found": tokenizer is not None,
             "max_rows": MAX_ROWS_TOKENIZED, "checkpoint": config.checkpoint,
-            "plot": plots.token_lengths(kept, max_length, before or None)}
+            "plot": plots.token_lengths(kept, max_length, before or None),
+            "statistics": _token_length_statistics(record)}
+
+
+def _token_length_statistics(record: RunRecord) -> Optional[Dict[str, Any]]:
+    """TokenLengthStatisticsGen's figures of the run (quantiles, unknown tokens, windows per
+    text, what `--max-length auto` picked); None when the run has none."""
+    from tfx_hf.components.token_lengths import artifact
+
+    found = record.output(artifact.TYPE_NAME)
+    return artifact.read(found.uri) if found is not None else None
