@@ -30,6 +30,9 @@ from tfx_hf.components.vertex_trainer.component import HFVertexTrainer
 from tfx_hf.pipelines.config import ConfigError
 
 DEFAULT_PIPELINE_NAME = "tfx-hf-text-classification"
+# A threshold of `thresholds` that is not a TFMA metric: TokenizerParityCheck's exact-row rate,
+# which a model trained with allow_tokenizer_mismatch needs to be blessed (HFEvaluator).
+TOKENIZER_RATE_THRESHOLD = "tokenizer_exact_row_rate"
 PREPROCESSING_FN = "tfx_hf.components.transform.preprocessing.preprocessing_fn"
 # Vertex AI's prebuilt TensorFlow 2.16 prediction image (TF Serving based).
 VERTEX_SERVING_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest"
@@ -187,7 +190,9 @@ def create_pipeline(
     each split (rows with non-ASCII characters first) with the in-graph tokenizer, exactly as
     Transform calls it, and with the checkpoint's 🤗 fast tokenizer; any row whose ids differ
     stops the run (the Trainer waits for it) with those rows shown, unless
-    `allow_tokenizer_mismatch=True`, which records the differences and trains anyway. Its
+    `allow_tokenizer_mismatch=True`, which records the differences and trains anyway; such a
+    model is then blessed only if `thresholds` also bounds the exact-row rate
+    (`tokenizer_exact_row_rate`, e.g. 0.99) and the rate meets it. Its
     `tokenizer_parity` artifact (exact-row rate, rows compared, the first differing rows) goes
     into summary.json, the report and the Hub model card.
 
@@ -200,6 +205,11 @@ def create_pipeline(
         text_pair_feature=text_pair_feature, label_feature=label_feature,
         max_length=max_length, batch_size=batch_size, learning_rate=learning_rate)
     validate_settings(train_steps, eval_steps, min_accuracy, baseline_tolerance)
+    thresholds = dict(thresholds or {})
+    min_tokenizer_rate = thresholds.pop(TOKENIZER_RATE_THRESHOLD, None)
+    if min_tokenizer_rate is not None:
+        check_number(f"thresholds.{TOKENIZER_RATE_THRESHOLD}", min_tokenizer_rate, minimum=0,
+                     maximum=1)
     check_int("tokenizer_parity_sample_size", tokenizer_parity_sample_size, minimum=1)
     if validate:
         validate_inputs(dataset, checkpoint, config, splits, config_name, invalid_utf8)
@@ -227,7 +237,12 @@ def create_pipeline(
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"] if model_resolver else None,
         eval_config=_eval_config(task, min_accuracy, slicing_features, thresholds,
-                                 baseline_tolerance))
+                                 baseline_tolerance),
+        # Only a run that may train despite differences needs the certificate judged.
+        tokenizer_parity=parity_check.outputs["tokenizer_parity"]
+        if allow_tokenizer_mismatch else None,
+        min_tokenizer_exact_row_rate=float(min_tokenizer_rate)
+        if allow_tokenizer_mismatch and min_tokenizer_rate is not None else None)
     pushers = _pushers(trainer, evaluator, push_destination, vertex_endpoint, hub_repo_id,
                        hub_options, dataset, checkpoint, allow_label_change,
                        parity_check.outputs["tokenizer_parity"])
@@ -319,5 +334,6 @@ def _pushers(trainer, evaluator, push_destination: str,
         pushers.append(HFHubPusher(
             model=model, repo_id=hub_repo_id, model_blessing=blessing,
             model_evaluation=evaluator.outputs["evaluation"], tokenizer_parity=tokenizer_parity,
-            dataset=dataset, checkpoint=checkpoint, **dict(hub_options or {})))
+            dataset=dataset, checkpoint=checkpoint,
+            **{"allow_label_change": allow_label_change, **dict(hub_options or {})}))
     return pushers
