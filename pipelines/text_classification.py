@@ -38,15 +38,17 @@ PREPROCESSING_FN = "tfx_hf.components.transform.preprocessing.preprocessing_fn"
 VERTEX_SERVING_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest"
 
 
-def vertex_pusher(model, model_blessing, vertex_endpoint: Mapping[str, Any]):
-    """TFX's Google Cloud Pusher deploying to a Vertex AI endpoint.
+def vertex_pusher(model, model_blessing, vertex_endpoint: Mapping[str, Any],
+                  allow_label_change: bool = False):
+    """TFX's Google Cloud Pusher deploying to a Vertex AI endpoint (HFVertexPusher: not over a
+    model of other labels unless `allow_label_change`).
 
     `vertex_endpoint`: `project_id`, `region`, `endpoint_name`, optionally `machine_type`
     (default n1-standard-4) and `container_image_uri`: a TF serving image with the
     tensorflow-text ops the model needs (README, "Evaluation and pushing").
     """
     # Only pipelines that push to Vertex load the Google Cloud extension.
-    from tfx.extensions.google_cloud_ai_platform.pusher.component import Pusher
+    from tfx_hf.components.vertex_pusher.component import HFVertexPusher
 
     endpoint = dict(vertex_endpoint)
     missing = sorted({"project_id", "region", "endpoint_name"} - set(endpoint))
@@ -55,11 +57,12 @@ def vertex_pusher(model, model_blessing, vertex_endpoint: Mapping[str, Any]):
     region = endpoint.pop("region")
     image = endpoint.pop("container_image_uri", VERTEX_SERVING_IMAGE)
     endpoint.setdefault("machine_type", "n1-standard-4")
-    return Pusher(model=model, model_blessing=model_blessing, custom_config={
+    return HFVertexPusher(model=model, model_blessing=model_blessing, custom_config={
         tfx.extensions.google_cloud_ai_platform.ENABLE_VERTEX_KEY: True,
         tfx.extensions.google_cloud_ai_platform.VERTEX_REGION_KEY: region,
         tfx.extensions.google_cloud_ai_platform.VERTEX_CONTAINER_IMAGE_URI_KEY: image,
         tfx.extensions.google_cloud_ai_platform.SERVING_ARGS_KEY: endpoint,
+        **({"allow_label_change": True} if allow_label_change else {}),
     }).with_id("VertexPusher")
 
 
@@ -329,7 +332,7 @@ def _pushers(trainer, evaluator, push_destination: str,
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=push_destination)))]
     if vertex_endpoint:
-        pushers.append(vertex_pusher(model, blessing, vertex_endpoint))
+        pushers.append(vertex_pusher(model, blessing, vertex_endpoint, allow_label_change))
     if hub_repo_id:
         pushers.append(HFHubPusher(
             model=model, repo_id=hub_repo_id, model_blessing=blessing,
