@@ -4,7 +4,9 @@ A killed LocalDagRunner/BeamDagRunner run leaves its current execution RUNNING i
 ever, and the output folders TFX made for it (`<root>/<node>/<key>/<execution id>/`) empty or
 half-written. When a run starts, `mark_interrupted` marks such executions of its pipeline
 CANCELED, with a custom property saying why, and removes their output folders (their
-artifacts were never published, so nothing in MLMD points at them). The Trainer's backup
+artifacts were never published, so nothing in MLMD points at them) and the staging copies a
+push killed mid-copy left at the push destination (hidden `.<version>.incomplete` folders,
+which TF Serving never loads, see components/pusher/executor.py). The Trainer's backup
 lives elsewhere (components/trainer/resume.py), so the rerun still resumes training from it.
 
 Several runs may write into one output folder at once: each holds `LiveRun`, an exclusive
@@ -14,6 +16,7 @@ began before every run that still holds its lock. The kernel drops a killed proc
 import fcntl
 import glob
 import os
+import re
 import shutil
 import time
 from typing import List, Optional
@@ -92,10 +95,29 @@ def _output_folders(pipeline_root: str, node_id: str, execution_id: int) -> List
                   if os.path.isdir(p))
 
 
+def _push_stagings(push_destination: Optional[str], since_ms: int,
+                   before_ms: Optional[int]) -> List[str]:
+    """Staging folders of pushes begun at `since_ms` or later (a staging folder is named by
+    its push's version, the time it began in seconds) and before `before_ms`."""
+    from tfx_hf.components.pusher.executor import STAGING_SUFFIX
+
+    if not push_destination or "://" in push_destination or not os.path.isdir(push_destination):
+        return []
+    pattern = re.compile(r"\.(\d+)" + re.escape(STAGING_SUFFIX))
+    found = []
+    for name in os.listdir(push_destination):
+        match = pattern.fullmatch(name)
+        if match and int(match.group(1)) * 1000 >= since_ms // 1000 * 1000 and (
+                before_ms is None or int(match.group(1)) * 1000 < before_ms):
+            found.append(os.path.join(push_destination, name))
+    return sorted(found)
+
+
 def mark_interrupted(metadata_path: str, pipeline_name: str, pipeline_root: str,
-                     live_run: LiveRun) -> List[int]:
+                     live_run: LiveRun, push_destination: Optional[str] = None) -> List[int]:
     """Marks the unfinished executions of `pipeline_name` that no live run owns CANCELED and
-    removes their output folders; returns their ids."""
+    removes their output folders and their pushes' staging folders at `push_destination`;
+    returns their ids."""
     if not os.path.isfile(metadata_path):
         return []
     from ml_metadata import metadata_store
@@ -117,6 +139,8 @@ def mark_interrupted(metadata_path: str, pipeline_name: str, pipeline_root: str,
         store.put_executions([execution])
         removed = _output_folders(pipeline_root, node_id, execution.id) \
             if node_id != "?" and "://" not in pipeline_root else []
+        removed += _push_stagings(push_destination, execution.create_time_since_epoch,
+                                  before_ms)
         for folder in removed:
             shutil.rmtree(folder, ignore_errors=True)
         logging.warning("Execution %d (%s) of an earlier run of %s was left unfinished: marked "

@@ -60,7 +60,8 @@ def run_text_classification(output_dir: str, dataset: str, checkpoint: str,
         pass
     with interrupted_runs.LiveRun(output_dir) as live_run:
         interrupted_runs.mark_interrupted(metadata, pipeline_name,
-                                          pipeline_kwargs["pipeline_root"], live_run)
+                                          pipeline_kwargs["pipeline_root"], live_run,
+                                          pipeline_kwargs["push_destination"])
         orchestrator.run(pipeline)
     summary = results.run_results(metadata)
     summary["seconds"] = round(time.time() - started, 1)

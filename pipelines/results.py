@@ -89,8 +89,12 @@ def run_results(metadata_path: str) -> Dict[str, Any]:
         "accuracy": metrics.get(_accuracy_metric(serving_dir)),
         "metrics": metrics,
         "blessed": blessed,
-        "not_blessed_because": blessing_failures(evaluation.uri)
-        if evaluation is not None and not blessed else [],
+        "not_blessed_because": (blessing_failures(evaluation.uri)
+                                if evaluation is not None and not blessed else [])
+        # HFEvaluator's own reason (an allowed tokenizer mismatch without its threshold).
+        + ([blessing.get_string_custom_property("not_blessed_reason")]
+           if blessing is not None and not blessed
+           and blessing.has_custom_property("not_blessed_reason") else []),
         "pushed_model": pushed.get_string_custom_property("pushed_destination")
         if pushed_ok else None,
         "model": serving_dir,

@@ -33,20 +33,25 @@ from tfx_hf.components.vertex_trainer.component import HFVertexTrainer
 from tfx_hf.pipelines.config import ConfigError
 
 DEFAULT_PIPELINE_NAME = "tfx-hf-text-classification"
+# A threshold of `thresholds` that is not a TFMA metric: TokenizerParityCheck's exact-row rate,
+# which a model trained with allow_tokenizer_mismatch needs to be blessed (HFEvaluator).
+TOKENIZER_RATE_THRESHOLD = "tokenizer_exact_row_rate"
 PREPROCESSING_FN = "tfx_hf.components.transform.preprocessing.preprocessing_fn"
 # Vertex AI's prebuilt TensorFlow 2.16 prediction image (TF Serving based).
 VERTEX_SERVING_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest"
 
 
-def vertex_pusher(model, model_blessing, vertex_endpoint: Mapping[str, Any]):
-    """TFX's Google Cloud Pusher deploying to a Vertex AI endpoint.
+def vertex_pusher(model, model_blessing, vertex_endpoint: Mapping[str, Any],
+                  allow_label_change: bool = False):
+    """TFX's Google Cloud Pusher deploying to a Vertex AI endpoint (HFVertexPusher: not over a
+    model of other labels unless `allow_label_change`).
 
     `vertex_endpoint`: `project_id`, `region`, `endpoint_name`, optionally `machine_type`
     (default n1-standard-4) and `container_image_uri`: a TF serving image with the
     tensorflow-text ops the model needs (README, "Evaluation and pushing").
     """
     # Only pipelines that push to Vertex load the Google Cloud extension.
-    from tfx.extensions.google_cloud_ai_platform.pusher.component import Pusher
+    from tfx_hf.components.vertex_pusher.component import HFVertexPusher
 
     endpoint = dict(vertex_endpoint)
     missing = sorted({"project_id", "region", "endpoint_name"} - set(endpoint))
@@ -55,11 +60,12 @@ def vertex_pusher(model, model_blessing, vertex_endpoint: Mapping[str, Any]):
     region = endpoint.pop("region")
     image = endpoint.pop("container_image_uri", VERTEX_SERVING_IMAGE)
     endpoint.setdefault("machine_type", "n1-standard-4")
-    return Pusher(model=model, model_blessing=model_blessing, custom_config={
+    return HFVertexPusher(model=model, model_blessing=model_blessing, custom_config={
         tfx.extensions.google_cloud_ai_platform.ENABLE_VERTEX_KEY: True,
         tfx.extensions.google_cloud_ai_platform.VERTEX_REGION_KEY: region,
         tfx.extensions.google_cloud_ai_platform.VERTEX_CONTAINER_IMAGE_URI_KEY: image,
         tfx.extensions.google_cloud_ai_platform.SERVING_ARGS_KEY: endpoint,
+        **({"allow_label_change": True} if allow_label_change else {}),
     }).with_id("VertexPusher")
 
 
@@ -230,7 +236,9 @@ def create_pipeline(
     each split (rows with non-ASCII characters first) with the in-graph tokenizer, exactly as
     Transform calls it, and with the checkpoint's 🤗 fast tokenizer; any row whose ids differ
     stops the run (the Trainer waits for it) with those rows shown, unless
-    `allow_tokenizer_mismatch=True`, which records the differences and trains anyway. Its
+    `allow_tokenizer_mismatch=True`, which records the differences and trains anyway; such a
+    model is then blessed only if `thresholds` also bounds the exact-row rate
+    (`tokenizer_exact_row_rate`, e.g. 0.99) and the rate meets it. Its
     `tokenizer_parity` artifact (exact-row rate, rows compared, the first differing rows) goes
     into summary.json, the report and the Hub model card.
 
@@ -259,6 +267,11 @@ def create_pipeline(
         window_aggregation=window_aggregation)
     token_labels = get_task(config.task).token_labels
     validate_settings(train_steps, eval_steps, min_accuracy, baseline_tolerance)
+    thresholds = dict(thresholds or {})
+    min_tokenizer_rate = thresholds.pop(TOKENIZER_RATE_THRESHOLD, None)
+    if min_tokenizer_rate is not None:
+        check_number(f"thresholds.{TOKENIZER_RATE_THRESHOLD}", min_tokenizer_rate, minimum=0,
+                     maximum=1)
     check_int("tokenizer_parity_sample_size", tokenizer_parity_sample_size, minimum=1)
     tag_names = None
     config, max_length_auto = _resolve_max_length(config, dataset, config_name, splits,
@@ -297,7 +310,12 @@ def create_pipeline(
         examples=example_gen.outputs["examples"], model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"] if model_resolver else None,
         eval_config=_eval_config(config.task, min_accuracy, slicing_features, thresholds,
-                                 baseline_tolerance, tag_names))
+                                 baseline_tolerance, tag_names),
+        # Only a run that may train despite differences needs the certificate judged.
+        tokenizer_parity=parity_check.outputs["tokenizer_parity"]
+        if parity_check and allow_tokenizer_mismatch else None,
+        min_tokenizer_exact_row_rate=float(min_tokenizer_rate)
+        if allow_tokenizer_mismatch and min_tokenizer_rate is not None else None)
     pushers = _pushers(trainer, evaluator, push_destination, vertex_endpoint, hub_repo_id,
                        hub_options, dataset, checkpoint, allow_label_change,
                        parity_check.outputs["tokenizer_parity"] if parity_check else None)
@@ -416,10 +434,11 @@ def _pushers(trainer, evaluator, push_destination: str,
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=push_destination)))]
     if vertex_endpoint:
-        pushers.append(vertex_pusher(model, blessing, vertex_endpoint))
+        pushers.append(vertex_pusher(model, blessing, vertex_endpoint, allow_label_change))
     if hub_repo_id:
         pushers.append(HFHubPusher(
             model=model, repo_id=hub_repo_id, model_blessing=blessing,
             model_evaluation=evaluator.outputs["evaluation"], tokenizer_parity=tokenizer_parity,
-            dataset=dataset, checkpoint=checkpoint, **dict(hub_options or {})))
+            dataset=dataset, checkpoint=checkpoint,
+            **{"allow_label_change": allow_label_change, **dict(hub_options or {})}))
     return pushers

@@ -86,9 +86,12 @@ class FakeHub:
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
             def _reply(self, status: int, payload=None):
-                body = json.dumps(payload if payload is not None else {}).encode()
+                raw = isinstance(payload, bytes)  # a file's bytes, from /resolve/
+                body = payload if raw else json.dumps(
+                    payload if payload is not None else {}).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type",
+                                 "application/octet-stream" if raw else "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -141,6 +144,18 @@ class FakeHub:
                     "upload": {"href": f"{self.url}/lfs-upload/{o['oid']}"},
                     "verify": {"href": f"{self.url}/lfs-verify"}}}
                 for o in request["objects"]]}
+        match = re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", path)
+        if method == "GET" and match:  # a file at a revision, as hf_hub_download reads it
+            repo_id, revision, file_path = match.groups()
+            repo = self.repos.get(repo_id)
+            if repo is None:
+                return 404, {"error": "Repository not found"}
+            sha = repo["branches"].get(revision) or repo["tags"].get(revision)
+            if sha is None:
+                return 404, {"error": f"Revision Not Found: {revision}"}
+            files = self.commits[sha]["files"]
+            return (200, files[file_path]) if file_path in files else \
+                (404, {"error": f"Entry Not Found: {file_path}"})
         match = re.fullmatch(r"/api/models/([^/]+/[^/]+)/(preupload|commit|branch|tag)/(.+)", path)
         if method == "POST" and match:
             repo_id, action, ref = match.groups()
@@ -220,9 +235,12 @@ def hub(monkeypatch):
 def model_uri(tmp_path_factory):
     """A Model artifact folder as HFTrainer writes it: Format-HF/ (a tiny 🤗 TF classifier
     with its tokenizer files) and Format-Serving/ (a SavedModel with assets.extra)."""
+    return _model(str(tmp_path_factory.mktemp("model")), LABELS)
+
+
+def _model(uri, labels, task="single_label_classification"):
     from transformers import BertConfig, BertTokenizerFast, TFBertForSequenceClassification
 
-    uri = str(tmp_path_factory.mktemp("model"))
     hf_dir = os.path.join(uri, HF_FORMAT_DIR)
     os.makedirs(hf_dir)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + "the match market chip".split()
@@ -231,8 +249,8 @@ def model_uri(tmp_path_factory):
     BertTokenizerFast(vocab_file=os.path.join(uri, "vocab.txt")).save_pretrained(hf_dir)
     config = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1,
                         num_attention_heads=2, intermediate_size=32, max_position_embeddings=32,
-                        id2label=dict(enumerate(LABELS)),
-                        label2id={n: i for i, n in enumerate(LABELS)})
+                        id2label=dict(enumerate(labels)),
+                        label2id={n: i for i, n in enumerate(labels)}, problem_type=task)
     model = TFBertForSequenceClassification(config)
     model(model.dummy_inputs)
     model.save_pretrained(hf_dir)
@@ -243,7 +261,7 @@ def model_uri(tmp_path_factory):
                                input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     serving_dir = serving_model_dir(uri)
     tf.saved_model.save(module, serving_dir, signatures={"serving_default": module.serve})
-    ModelInfo(task="single_label_classification", text_features=["text"], label_names=LABELS,
+    ModelInfo(task=task, text_features=["text"], label_names=labels,
               tensorflow_text_version=TF_TEXT_VERSION).write(serving_dir)
     write_requirements(serving_dir, {"tensorflow": tf.__version__,
                                      "tensorflow-text": TF_TEXT_VERSION})
@@ -488,3 +506,71 @@ def test_component_shape():
     with pytest.raises(ValueError, match="branch="):
         HFHubPusher(model=channel.Channel(type=standard_artifacts.Model), repo_id=REPO_ID,
                     branch="model-{run}")
+
+
+def test_no_push_over_a_model_with_other_labels(tmp_path, model_uri, hub, monkeypatch):
+    """The repository's newest model (the head of the branch pushed to, else of main) answers
+    with LABELS; a model with other label names, or the same names for another task, is
+    refused before anything is committed, unless allow_label_change."""
+    from tfx_hf.components.input_error import InputError
+
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    first = tmp_path / "first"
+    first.mkdir()
+    inputs, outputs, _ = _artifacts(first, model_uri)
+    pusher_executor.Executor().Do(inputs, outputs, _exec_properties(tag=None))
+    head = hub.repos[REPO_ID]["branches"]["main"]
+
+    # Same labels: pushed again (the first push had no model to compare with).
+    same = tmp_path / "same"
+    same.mkdir()
+    inputs, outputs, _ = _artifacts(same, _model(str(tmp_path / "same_model"), LABELS))
+    pusher_executor.Executor().Do(inputs, outputs, _exec_properties(tag=None))
+    assert hub.repos[REPO_ID]["branches"]["main"] != head
+    head = hub.repos[REPO_ID]["branches"]["main"]
+    commits = len(hub.commits)
+
+    two_classes = _model(str(tmp_path / "two_classes"), ["sport", "tech"])
+    multi_label = _model(str(tmp_path / "multi_label"), LABELS, task="multi_label_classification")
+    for name, uri, expected, properties in (
+            ("two", two_classes, r"\['sport', 'tech'\]", {}),
+            # Only the 🤗 files pushed: compared through config.json; a new branch starts
+            # from main, so main's model is the one it would replace.
+            ("hf_only", two_classes, r"\['sport', 'tech'\]",
+             {"push_saved_model": 0, "branch": "model-{model_id}"}),
+            ("multi", multi_label, "multi_label_classification", {})):
+        folder = tmp_path / name
+        folder.mkdir()
+        inputs, outputs, pushed = _artifacts(folder, uri)
+        with pytest.raises(InputError, match=expected) as refused:
+            pusher_executor.Executor().Do(inputs, outputs, _exec_properties(tag=None,
+                                                                            **properties))
+        message = str(refused.value)
+        assert f"{REPO_ID}@main" in message and "'business'" in message
+        assert "--allow-label-change" in message
+        assert len(hub.commits) == commits and not hub.calls(r"/commit/model-")
+        assert not pushed.has_custom_property("pushed_destination")
+
+    folder = tmp_path / "allowed"
+    folder.mkdir()
+    inputs, outputs, pushed = _artifacts(folder, two_classes)
+    pusher_executor.Executor().Do(inputs, outputs, _exec_properties(
+        tag=None, allow_label_change=1))
+    files = hub.commits[hub.repos[REPO_ID]["branches"]["main"]]["files"]
+    assert json.loads(files["config.json"])["id2label"] == {"0": "sport", "1": "tech"}
+    assert pushed.get_int_custom_property("pushed") == 1
+    assert not hub.unexpected
+
+
+def test_allow_label_change_reaches_the_hub_pusher():
+    from tfx_hf.pipelines.text_classification import _pushers
+
+    class Outputs:
+        outputs = {"model": channel.Channel(type=standard_artifacts.Model),
+                   "blessing": channel.Channel(type=standard_artifacts.ModelBlessing),
+                   "evaluation": channel.Channel(type=standard_artifacts.ModelEvaluation)}
+
+    for allowed, expected in ((True, 1), (False, None)):
+        pushers = _pushers(Outputs, Outputs, "/tmp/serving", None, REPO_ID, {}, "d", "c",
+                           allowed)
+        assert pushers[-1].exec_properties["allow_label_change"] == expected

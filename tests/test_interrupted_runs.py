@@ -148,3 +148,21 @@ def test_summary_is_replaced_whole(tmp_path, previous):
     path = run_summary.write_summary({"blessed": True}, str(tmp_path), {})
     assert json.loads(open(path).read())["blessed"] is True
     assert sorted(os.listdir(tmp_path)) == ["summary.json"]  # no staging file left
+
+
+def test_a_killed_push_leaves_no_staging_copy(tmp_path):
+    """ServingPusher stages `.<version>.incomplete` (version: the push's start, in seconds);
+    the staging copy of the killed push goes, an older one (not this execution's) and a
+    complete version stay."""
+    path, push = tmp_path / "metadata.sqlite", tmp_path / "serving"
+    store = _store(path)
+    killed = _execution(store, "ServingPusher", metadata_store_pb2.Execution.RUNNING)
+    [execution] = store.get_executions_by_id([killed])
+    started = execution.create_time_since_epoch // 1000
+    for name in (f".{started}.incomplete", f".{started - 100}.incomplete", str(started - 200)):
+        (push / name).mkdir(parents=True)
+
+    with interrupted_runs.LiveRun(str(tmp_path)) as live:
+        interrupted_runs.mark_interrupted(str(path), PIPELINE, str(tmp_path / "root"), live,
+                                          str(push))
+    assert sorted(os.listdir(push)) == [f".{started - 100}.incomplete", str(started - 200)]

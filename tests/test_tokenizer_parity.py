@@ -389,3 +389,78 @@ def test_hub_pusher_puts_the_pipelines_certificate_on_the_card(tmp_path):
     assert hub_executor.Executor._card_facts(
         {}, {}, "me/m", "v1", str(tmp_path / "model" / "Format-Serving"), True, model,
         "1").tokenizer_parity is None
+
+
+def _allowed_mismatch(exact_rows=3, rows=4):
+    return certificate.ParityCertificate(
+        checkpoint="ckpt", max_length=32, text_features=["text"], sample_size=rows,
+        splits=[certificate.SplitParity("train", rows, rows, exact_rows, 1)],
+        differing_rows=[certificate.DifferingRow("train", 2, "Ǆ", None, [2, 1, 3], [2, 9, 3],
+                                                 ["input_ids"])],
+        allow_tokenizer_mismatch=True)
+
+
+def test_an_allowed_mismatch_needs_a_parity_threshold_to_be_blessed():
+    from tfx_hf.components.evaluation.executor import tokenizer_parity_failure
+
+    assert tokenizer_parity_failure(None, None) is None
+    identical = dataclasses.replace(_allowed_mismatch(4, 4), differing_rows=[])
+    assert tokenizer_parity_failure(identical, None) is None
+    assert "no tokenizer_exact_row_rate" in tokenizer_parity_failure(_allowed_mismatch(), None)
+    assert tokenizer_parity_failure(_allowed_mismatch(), 0.75) is None
+    assert tokenizer_parity_failure(_allowed_mismatch(), 0.9) == \
+        "tokenizer_exact_row_rate 0.7500 (needs >= 0.9): 3 of 4 rows exact"
+
+
+def test_the_evaluator_judges_the_certificate_only_when_a_mismatch_may_train(tmp_path):
+    def evaluator(**kwargs):
+        pipeline = create_pipeline(
+            pipeline_name="p", pipeline_root=str(tmp_path / "root"), dataset="unused",
+            checkpoint="unused", push_destination=str(tmp_path / "push"), validate=False,
+            **kwargs)
+        return {c.id: c for c in pipeline.components}["HFEvaluator"]
+
+    default = evaluator(thresholds={"tokenizer_exact_row_rate": 0.99})
+    assert "tokenizer_parity" not in default.inputs  # a mismatch stops such a run anyway
+    assert "min_tokenizer_exact_row_rate" not in default.exec_properties
+    allowed = evaluator(allow_tokenizer_mismatch=True,
+                        thresholds={"tokenizer_exact_row_rate": 1})
+    assert allowed.inputs["tokenizer_parity"].producer_component_id == "TokenizerParityCheck"
+    assert allowed.exec_properties["min_tokenizer_exact_row_rate"] == 1.0
+    # The eval config holds TFMA's thresholds only.
+    assert "tokenizer" not in allowed.exec_properties["eval_config"]
+    assert evaluator(allow_tokenizer_mismatch=True).exec_properties[
+        "min_tokenizer_exact_row_rate"] is None
+    with pytest.raises(InputError, match="tokenizer_exact_row_rate=2"):
+        evaluator(allow_tokenizer_mismatch=True, thresholds={"tokenizer_exact_row_rate": 2})
+
+
+def test_a_model_trained_despite_a_mismatch_is_not_blessed_without_the_threshold(
+        tmp_path, topic_artifacts, topic_model):
+    """The real Evaluator executor on the shared model: accuracy alone would bless it."""
+    from google.protobuf import json_format
+
+    from tfx_hf.components.evaluation import executor as evaluator_executor
+    from tfx_hf.components.evaluation.component import TENSORFLOW_TEXT_OPS
+    from tfx_hf.components.evaluation.eval_config import eval_config
+
+    examples, _ = topic_artifacts
+    parity_artifact = TokenizerParity()
+    parity_artifact.uri = str(tmp_path / "parity")
+    _allowed_mismatch().write(parity_artifact.uri)
+    evaluation = standard_artifacts.ModelEvaluation()
+    evaluation.uri = str(tmp_path / "evaluation")
+    blessing = standard_artifacts.ModelBlessing()
+    blessing.uri = str(tmp_path / "blessing")
+    evaluator_executor.Executor().Do(
+        {"examples": [examples], "model": [topic_model], "tokenizer_parity": [parity_artifact]},
+        {"evaluation": [evaluation], "blessing": [blessing]},
+        {"eval_config": json_format.MessageToJson(eval_config(thresholds={"accuracy": 0.0},
+                                                              baseline_tolerance=None)),
+         "example_splits": json.dumps(["eval"]), "module_path": TENSORFLOW_TEXT_OPS,
+         "fairness_indicator_thresholds": "null", "min_tokenizer_exact_row_rate": None})
+
+    assert blessing.get_int_custom_property("blessed") == 0
+    assert "no tokenizer_exact_row_rate" in blessing.get_string_custom_property(
+        "not_blessed_reason")
+    assert sorted(os.listdir(blessing.uri)) == ["NOT_BLESSED"]

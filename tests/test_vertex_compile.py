@@ -150,7 +150,7 @@ def test_vertex_endpoint_and_hub_pushers_are_wired_to_the_blessing(tmp_path, tin
         blessing = json_format.MessageToDict(tasks[pusher].inputs)["artifacts"]["model_blessing"]
         assert blessing["taskOutputArtifact"]["producerTask"] == "HFEvaluator"
     assert vertex.executor_class_paths(spec)["VertexPusher_executor"] == \
-        "tfx.extensions.google_cloud_ai_platform.pusher.executor.Executor"
+        "tfx_hf.components.vertex_pusher.executor.Executor"
     custom_config = json.loads(_constant(tasks["VertexPusher"].inputs, "custom_config"))
     assert custom_config["ai_platform_enable_vertex"] is True
     assert custom_config["ai_platform_vertex_region"] == "europe-west4"

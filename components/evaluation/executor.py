@@ -7,6 +7,7 @@ import tensorflow_model_analysis as tfma
 from absl import logging
 from google.protobuf import json_format
 from tfx.components.evaluator import executor as evaluator_executor
+from tfx.dsl.io import fileio
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils
 
@@ -14,10 +15,45 @@ from tfx_hf.components.contracts import ModelInfo, serving_model_dir
 from tfx_hf.components.evaluation.entity_metrics import with_label_names
 from tfx_hf.components.evaluation.eval_config import with_class_ids
 from tfx_hf.components.input_error import InputError
+from tfx_hf.components.tokenizer_parity.certificate import ParityCertificate
 
 BLESSED_KEY = "blessed"  # TFX Evaluator's blessing property and file
 BLESSED_FILE = "BLESSED"
+NOT_BLESSED_FILE = "NOT_BLESSED"
 RUBBER_STAMP_KEY = "rubber_stamp"
+# HFEvaluator's additions to the standard spec (component.py).
+TOKENIZER_PARITY_KEY = "tokenizer_parity"
+MIN_TOKENIZER_EXACT_ROW_RATE_KEY = "min_tokenizer_exact_row_rate"
+NOT_BLESSED_REASON_KEY = "not_blessed_reason"  # on the blessing, when parity withheld it
+
+
+def tokenizer_parity_failure(found: Optional[ParityCertificate],
+                             min_exact_row_rate: Optional[float]) -> Optional[str]:
+    """Why a model trained despite a tokenizer mismatch may not be blessed; None when it may
+    (no certificate, no difference, or a rate that meets the threshold)."""
+    if found is None or found.identical:
+        return None
+    rate = found.exact_row_rate or 0.0
+    if min_exact_row_rate is None:
+        return (f"tokenizer parity: {found.exact_rows} of {found.rows_compared} rows exact "
+                f"(rate {rate:.4f}) and the mismatch was allowed for training, but the eval "
+                "thresholds have no tokenizer_exact_row_rate: add one (thresholds: "
+                "{tokenizer_exact_row_rate: RATE}) to let such a model be blessed")
+    if rate < min_exact_row_rate:
+        return (f"tokenizer_exact_row_rate {rate:.4f} (needs >= {min_exact_row_rate}): "
+                f"{found.exact_rows} of {found.rows_compared} rows exact")
+    return None
+
+
+def withhold_blessing(blessing, reason: str) -> None:
+    """Turns a blessing into a refusal that says why (the pushers read `blessed`)."""
+    blessed_file = os.path.join(blessing.uri, BLESSED_FILE)
+    if fileio.exists(blessed_file):
+        fileio.remove(blessed_file)
+    io_utils.write_string_file(os.path.join(blessing.uri, NOT_BLESSED_FILE), "")
+    blessing.set_int_custom_property(BLESSED_KEY, 0)
+    blessing.set_string_custom_property(NOT_BLESSED_REASON_KEY, reason)
+    logging.warning("Not blessing the model: %s", reason)
 
 
 def model_label_names(model_uri: str) -> Optional[list]:
@@ -63,6 +99,20 @@ class Executor(evaluator_executor.Executor):
     """
 
     def Do(self, input_dict, output_dict, exec_properties):
+        input_dict, exec_properties = dict(input_dict), dict(exec_properties)
+        parities = input_dict.pop(TOKENIZER_PARITY_KEY, None)
+        min_rate = exec_properties.pop(MIN_TOKENIZER_EXACT_ROW_RATE_KEY, None)
+        self._evaluate(input_dict, output_dict, exec_properties)
+        blessing = output_dict.get(standard_component_specs.BLESSING_KEY)
+        if not parities or not blessing:
+            return
+        blessing = artifact_utils.get_single_instance(blessing)
+        reason = tokenizer_parity_failure(
+            ParityCertificate.read(artifact_utils.get_single_instance(parities).uri), min_rate)
+        if reason and blessing.get_int_custom_property(BLESSED_KEY) == 1:
+            withhold_blessing(blessing, reason)
+
+    def _evaluate(self, input_dict, output_dict, exec_properties):
         key = standard_component_specs.EVAL_CONFIG_KEY
         if not (exec_properties.get(key) and input_dict.get(standard_component_specs.MODEL_KEY)):
             return super().Do(input_dict, output_dict, exec_properties)

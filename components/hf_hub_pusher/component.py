@@ -26,6 +26,8 @@ class HFHubPusherSpec(component_spec.ComponentSpec):
         executor.DATASET_KEY: component_spec.ExecutionParameter(type=str, optional=True),
         executor.CHECKPOINT_KEY: component_spec.ExecutionParameter(type=str, optional=True),
         executor.EVAL_SPLIT_KEY: component_spec.ExecutionParameter(type=str, optional=True),
+        executor.ALLOW_LABEL_CHANGE_KEY: component_spec.ExecutionParameter(type=int,
+                                                                           optional=True),
     }
     INPUTS = {
         MODEL_KEY: component_spec.ChannelParameter(type=standard_artifacts.Model),
@@ -55,6 +57,9 @@ class HFHubPusher(base_component.BaseComponent):
     and `{model_id}` the Model artifact's MLMD id: the default, branch "main" and tag
     "v{version}", keeps every pushed version loadable by its tag. The repository is created
     if missing, private unless `private=False`.
+
+    The model is not pushed over a newer one of another task or other label names (the
+    head of `branch`, else of main: see hub_destination.py) unless `allow_label_change`.
 
     The token is read at run time from the file `token_file` (a mounted secret) if given,
     else from the environment variable `token_env` (default HF_TOKEN); `endpoint` defaults to
@@ -86,6 +91,7 @@ class HFHubPusher(base_component.BaseComponent):
         dataset: Optional[str] = None,
         checkpoint: Optional[str] = None,
         eval_split: str = "eval",
+        allow_label_change: bool = False,
     ):
         executor.check_repo_id(repo_id)
         executor.check_revision_templates(branch, tag)
@@ -94,6 +100,7 @@ class HFHubPusher(base_component.BaseComponent):
             push_saved_model=int(bool(push_saved_model)), token_env=token_env,
             token_file=token_file, endpoint=endpoint, dataset=dataset, checkpoint=checkpoint,
             eval_split=eval_split,
+            allow_label_change=1 if allow_label_change else None,
             model=model, model_blessing=model_blessing, model_evaluation=model_evaluation,
             tokenizer_parity=tokenizer_parity,
             pushed_model=channel.Channel(type=standard_artifacts.PushedModel))

@@ -26,7 +26,7 @@ from tfx.utils import io_utils
 from tfx_hf.components import contracts
 from tfx_hf.components.evaluation import evaluation_results
 from tfx_hf.components.export import requirements
-from tfx_hf.components.hf_hub_pusher import hub_commit, hub_token, model_card
+from tfx_hf.components.hf_hub_pusher import hub_commit, hub_destination, hub_token, model_card
 from tfx_hf.components.input_error import InputError
 from tfx_hf.components.task.registry import get_task
 from tfx_hf.components.tokenizer_parity.certificate import ParityCertificate
@@ -47,6 +47,7 @@ ENDPOINT_KEY = "endpoint"
 DATASET_KEY = "dataset"
 CHECKPOINT_KEY = "checkpoint"
 EVAL_SPLIT_KEY = "eval_split"
+ALLOW_LABEL_CHANGE_KEY = "allow_label_change"
 
 DEFAULT_TAG = "v{version}"
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -129,6 +130,9 @@ class Executor(pusher_executor.Executor):
         fields = {"version": version, "model_id": str(model.id)}
         branch = branch_template.format(**fields)
         tag = tag_template.format(**fields) if tag_template else None
+        hub_destination.check_same_outputs(
+            _model_outputs(model.uri, serving_dir), endpoint, repo_id, branch, token,
+            bool(exec_properties.get(ALLOW_LABEL_CHANGE_KEY)))
         facts = self._card_facts(input_dict, exec_properties, repo_id, tag or branch,
                                  serving_dir, push_saved_model, model, version)
         with tempfile.TemporaryDirectory(prefix="hf_hub_push_") as temp_dir:
@@ -203,6 +207,15 @@ class Executor(pusher_executor.Executor):
             or (info.tensorflow_text_version if info else None),
             has_saved_model=push_saved_model, provenance=provenance,
             tokenizer_parity=parity.summary() if parity else None, **from_info)
+
+
+def _model_outputs(model_uri: str, serving_dir: str) -> hub_destination.Outputs:
+    """The pushed model's task and label names: its ModelInfo, else its 🤗 config.json."""
+    info = contracts.ModelInfo.read(serving_dir) if tf.io.gfile.exists(serving_dir) else None
+    if info is not None:
+        return hub_destination.outputs_from_info(info)
+    return hub_destination.outputs_from_config(
+        _read_json(os.path.join(contracts.hf_format_dir(model_uri), "config.json")))
 
 
 def _check_model_files(model_uri: str, serving_dir: str, push_saved_model: bool) -> None:
