@@ -21,11 +21,11 @@ import numpy as np
 # The documented config (README's serving section; docs/proposals/serving.md), as TF Serving's
 # batching_parameters text format takes it.
 BATCHING_PARAMETERS = {
-    "max_batch_size": 32,
+    "max_batch_size": 8,
     "batch_timeout_micros": 2000,
     "num_batch_threads": 1,
     "max_enqueued_batches": 64,
-    "allowed_batch_sizes": [1, 2, 4, 8, 16, 32],
+    "allowed_batch_sizes": [1, 2, 4, 8],
     "pad_variable_length_inputs": False,
 }
 
@@ -124,7 +124,7 @@ def _figures(latencies: List[float], seconds: float) -> Dict:
 
 def with_max_batch_size(max_batch_size: int, parameters: Dict = BATCHING_PARAMETERS) -> Dict:
     """`parameters` with another max_batch_size (allowed sizes: the powers of two up to it)."""
-    allowed = [n for n in parameters["allowed_batch_sizes"] if n < max_batch_size]
+    allowed = [2 ** k for k in range(max_batch_size.bit_length()) if 2 ** k < max_batch_size]
     return dict(parameters, max_batch_size=max_batch_size,
                 allowed_batch_sizes=allowed + [max_batch_size])
 

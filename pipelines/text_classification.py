@@ -153,6 +153,7 @@ def create_pipeline(
     allow_label_change: bool = False,
     allow_tokenizer_mismatch: bool = False,
     tokenizer_parity_sample_size: int = DEFAULT_SAMPLE_SIZE,
+    serving_jit_compile: bool = TaskConfig.serving_jit_compile,
 ) -> tfx.dsl.Pipeline:
     """The text-classification pipeline.
 
@@ -191,6 +192,9 @@ def create_pipeline(
     `tokenizer_parity` artifact (exact-row rate, rows compared, the first differing rows) goes
     into summary.json, the report and the Hub model card.
 
+    `serving_jit_compile=True` exports the served model's model part under XLA (TF Serving
+    must then run with `--xla_cpu_compilation_enabled`); see TaskConfig.
+
     Settings out of range (`max_length` above the checkpoint's position embeddings,
     `train_steps` < 1, a single class, a text column of numbers, ...) raise InputError here,
     before any component runs.
@@ -198,7 +202,8 @@ def create_pipeline(
     config = TaskConfig(
         checkpoint=checkpoint, task=task, text_feature=text_feature,
         text_pair_feature=text_pair_feature, label_feature=label_feature,
-        max_length=max_length, batch_size=batch_size, learning_rate=learning_rate)
+        max_length=max_length, batch_size=batch_size, learning_rate=learning_rate,
+        serving_jit_compile=serving_jit_compile)
     validate_settings(train_steps, eval_steps, min_accuracy, baseline_tolerance)
     check_int("tokenizer_parity_sample_size", tokenizer_parity_sample_size, minimum=1)
     if validate:

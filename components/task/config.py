@@ -28,6 +28,9 @@ class TaskConfig:
       `early_stopping_patience` stops after that many epochs without a better val_loss.
     backup_dir: where BackupAndRestore keeps the state a restarted run resumes from (default:
       inside the model run artifact, which a retried execution reuses).
+    serving_jit_compile: the served model's model part (token ids → logits) compiled with XLA,
+      one program per serving length; off by default: TF Serving runs it only when started
+      with `--xla_cpu_compilation_enabled` (experimental), and on CPU it did not pay (README).
     """
     checkpoint: str
     task: str = SINGLE_LABEL
@@ -56,6 +59,7 @@ class TaskConfig:
     # Class names in id order. Filled at run time from the Examples artifact's `label_names`
     # (HFDatasetExampleGen) unless given here.
     label_names: Optional[List[str]] = None
+    serving_jit_compile: bool = False
 
     def __post_init__(self):
         task = get_task(self.task)  # an unknown task fails here, naming the registered ones
@@ -76,6 +80,9 @@ class TaskConfig:
         if self.label_feature in self.text_features:
             raise InputError(f"label_feature={self.label_feature!r} is also a text feature: "
                              "name the label column and the text column(s) apart.")
+        if not isinstance(self.serving_jit_compile, bool):
+            raise InputError(f"serving_jit_compile={self.serving_jit_compile!r}: must be true "
+                             "or false.")
         if self.label_names is not None and task.encodes_class_labels:
             check_label_names(self.label_names)
 

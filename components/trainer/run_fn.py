@@ -145,7 +145,8 @@ def run_fn(fn_args: FnArgs) -> None:
     export_serving_model(model, tf_transform_output, fn_args.serving_model_dir,
                          text_features=config.text_features, label_feature=config.label_feature,
                          label_names=label_names, task=config.task,
-                         serving_lengths=bucket_lengths)
+                         serving_lengths=bucket_lengths,
+                         jit_compile=config.serving_jit_compile)
     hf_dir = hf_format_dir(os.path.dirname(fn_args.serving_model_dir))
     model.save_pretrained(hf_dir)
     _copy_tokenizer_files(config.checkpoint, hf_dir)
