@@ -52,6 +52,8 @@ from tfx_hf.pipelines.demo_data import minilm_checkpoint, read_bbc_news
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 import trainer_harness  # noqa: E402  (found through the sys.path entry above)
+from tf_serving_batching import (BATCHING_PARAMETERS, batching_parameters_text,  # noqa: E402
+                                 load_test)
 
 
 def _bbc_dataset(folder: str, train_per_topic: int, test_per_topic: int):
@@ -138,7 +140,8 @@ def _ort_session(model, max_length: int, tokenizer):
 
 
 def _sides(model_uri: str, xla_dir, max_length: int, with_ort: bool):
-    """name → callable(list of str) → probabilities (numpy [batch, classes]); and the
+    """name → callable(list of str) → probabilities (numpy [batch, classes]); the parts of
+    a request (name → (prepare(texts), run(prepared))) timed apart by `time_split`; and the
     ONNX Runtime logits' max abs difference from TF (None without ONNX Runtime)."""
     def served(model_dir):
         serve = tf.saved_model.load(model_dir).signatures[SERVING_DEFAULT_SIGNATURE]
@@ -188,7 +191,45 @@ def _sides(model_uri: str, xla_dir, max_length: int, with_ort: bool):
             return exp / exp.sum(-1, keepdims=True)
 
         sides["onnx_runtime"] = onnx_runtime
-    return sides, ort_diff
+
+    serving_lengths = ModelInfo.read(serving_model_dir(model_uri)).serving_lengths
+
+    def at_serving_length(texts):  # the ids the SavedModel's model part gets
+        inputs = tokenize(texts)
+        longest = int(tf.reduce_max(tf.reduce_sum(inputs["attention_mask"], -1)))
+        length = min(n for n in serving_lengths if n >= longest)
+        return [tf.cast(inputs[n][:, :length], tf.int32) for n in names]
+
+    parts = {"saved_model": (lambda texts: texts, sides["saved_model"]),
+             "saved_model_tf_model_part": (at_serving_length, lambda ids: model_call(*ids)),
+             "hf_tokenizer_longest": (lambda texts: texts,
+                                      lambda texts: tokenizer(texts, padding="longest",
+                                                              truncation=True,
+                                                              max_length=max_length,
+                                                              return_tensors="np"))}
+    if with_ort:
+        def ort_feeds(texts):
+            encoded = tokenizer(texts, padding="longest", truncation=True,
+                                max_length=max_length, return_tensors="np")
+            return {n: encoded[k].astype(np.int32) for n, k in zip(input_names, names)}
+
+        parts["onnx_runtime_model"] = (ort_feeds, lambda feeds: session.run(None, feeds))
+    return sides, parts, ort_diff
+
+
+def time_split(parts, texts, requests: int):
+    """Median ms of each part of a batch-1 request, the parts interleaved request by request;
+    `saved_model_tokenizer_and_rest` is the SavedModel's time outside its model part."""
+    times = {name: [] for name in parts}
+    for i in range(requests):
+        for name, (prepare, run) in parts.items():
+            prepared = prepare([texts[i % len(texts)]])
+            run(prepared)  # the first call of a shape is not timed
+            times[name].append(_timed(run, prepared))
+    out = {name: round(1000 * float(np.median(t)), 2) for name, t in times.items()}
+    out["saved_model_tokenizer_and_rest"] = round(
+        out["saved_model"] - out["saved_model_tf_model_part"], 2)
+    return out
 
 
 def _sentences(text):
@@ -280,6 +321,26 @@ def ratios(figures, batch_size: int, ours: str = "saved_model"):
     return out
 
 
+def _batching_ratios(batching):
+    """The batching config's figures and ratios (>1: batching helps): latency of one lone
+    client (what the batch timeout costs) and rows/s of the most concurrent clients."""
+    if not batching:
+        return {}
+    lone, busy = batching[min(batching, key=_clients)], batching[max(batching, key=_clients)]
+    documented = f"batched_max_{BATCHING_PARAMETERS['max_batch_size']}"
+    if documented not in lone:
+        return {"tf_serving_batching": batching}
+    return {"tf_serving_batching": batching,
+            "batching_lone_client_p50_ratio":
+                round(lone["unbatched"]["p50_ms"] / lone[documented]["p50_ms"], 2),
+            "batching_concurrent_throughput_ratio":
+                round(busy[documented]["rows_per_s"] / busy["unbatched"]["rows_per_s"], 2)}
+
+
+def _clients(key):
+    return int(key.split("_")[1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300, help="batch-1 requests timed")
@@ -301,13 +362,24 @@ def main():
     parser.add_argument("--ort", action=argparse.BooleanOptionalAction, default=True,
                         help="time 🤗 fast tokenizer + ONNX Runtime (needs onnxruntime, "
                              "tf2onnx: benchmarks/requirements.txt)")
+    parser.add_argument("--split-requests", type=int, default=100,
+                        help="batch-1 requests timed part by part (time_split)")
+    parser.add_argument("--clients", type=int, nargs="*", default=[1, 16],
+                        help="concurrent clients of the TF Serving batching load test "
+                             "(tf_serving_batching.py; none: skip it)")
+    parser.add_argument("--max-batch-sizes", type=int, nargs="+", default=[8, 32],
+                        help="max_batch_size values the load test tries (the documented "
+                             "config otherwise)")
+    parser.add_argument("--client-requests", type=int, default=8,
+                        help="batch-1 requests per client per round of the load test (3 "
+                             "rounds)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
         model_uri, xla_dir, articles = _export(folder, args)
         export_seconds = time.perf_counter() - started
-        sides, ort_diff = _sides(model_uri, xla_dir, args.max_length, args.ort)
+        sides, parts, ort_diff = _sides(model_uri, xla_dir, args.max_length, args.ort)
         tokenizer = AutoTokenizer.from_pretrained(hf_format_dir(model_uri))
         by_texts = {}
         for kind in args.texts:
@@ -323,11 +395,18 @@ def main():
             for name, values in figures.items():
                 print(f"{kind:>7} {name:>22}: {values}", flush=True)
             assert max(diffs.values()) < 1e-3, f"a side disagrees with 🤗 eager: {diffs}"
+            split = time_split(parts, texts, args.split_requests)
+            print(f"{kind:>7} batch-1 time split (ms): {split}", flush=True)
+            batching = load_test(sides["saved_model"], texts, args.clients,
+                                 args.client_requests, args.max_batch_sizes) \
+                if args.clients else {}
+            if batching:
+                print(f"{kind:>7} TF Serving batching: {batching}", flush=True)
             by_texts[kind] = {
                 "texts": len(texts), "mean_tokens": round(float(np.mean(tokens)), 1),
                 "median_tokens": float(np.median(tokens)), **figures,
-                "max_abs_diff_probabilities": diffs,
-                **ratios(figures, args.batch_size),
+                "max_abs_diff_probabilities": diffs, "batch1_time_split_ms": split,
+                **ratios(figures, args.batch_size), **_batching_ratios(batching),
                 **({"xla": ratios(figures, args.batch_size, "saved_model_xla")}
                    if xla_dir else {})}
 
@@ -336,7 +415,9 @@ def main():
         "cores": os.cpu_count(), "train_steps": args.train_steps,
         "max_length": args.max_length, "requests": args.requests, "block": args.block,
         "batches": args.batches, "export_seconds": round(export_seconds, 1),
-        "onnx_logits_max_abs_diff": ort_diff, "by_texts": by_texts}
+        "onnx_logits_max_abs_diff": ort_diff,
+        "batching_parameters_file": batching_parameters_text(BATCHING_PARAMETERS),
+        "by_texts": by_texts}
     # The headline ratios: the worst over the corpora timed.
     for key in by_texts[args.texts[0]]:
         if key.endswith("_ratio"):

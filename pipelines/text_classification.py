@@ -198,6 +198,7 @@ def create_pipeline(
     stride: int = TaskConfig.stride,
     max_windows: int = TaskConfig.max_windows,
     window_aggregation: str = TaskConfig.window_aggregation,
+    serving_jit_compile: bool = TaskConfig.serving_jit_compile,
 ) -> tfx.dsl.Pipeline:
     """The text-classification pipeline.
 
@@ -254,6 +255,9 @@ def create_pipeline(
     records per split the token lengths (quantiles, mean), the share truncated at max_length,
     the share of unknown tokens and windows per text (summary.json `token_lengths`).
 
+    `serving_jit_compile=True` exports the served model's model part under XLA (TF Serving
+    must then run with `--xla_cpu_compilation_enabled`); see TaskConfig.
+
     Settings out of range (`max_length` above the checkpoint's position embeddings,
     `train_steps` < 1, a single class, a text column of numbers, ...) raise InputError here,
     before any component runs.
@@ -264,7 +268,7 @@ def create_pipeline(
         max_length=max_length, batch_size=batch_size, learning_rate=learning_rate,
         label_all_tokens=label_all_tokens, aggregation_strategy=aggregation_strategy,
         long_text=long_text, stride=stride, max_windows=max_windows,
-        window_aggregation=window_aggregation)
+        window_aggregation=window_aggregation, serving_jit_compile=serving_jit_compile)
     token_labels = get_task(config.task).token_labels
     validate_settings(train_steps, eval_steps, min_accuracy, baseline_tolerance)
     thresholds = dict(thresholds or {})

@@ -41,6 +41,7 @@ def _saved(tmp_path, name, columns, features):
     ({"min_accuracy": 1.5}, "min_accuracy=1.5: must be a number from 0 to 1"),
     ({"text_feature": 3}, "text_feature=3: must be the name of a dataset column"),
     ({"text_feature": "label"}, "label_feature='label' is also a text feature"),
+    ({"serving_jit_compile": "yes"}, "serving_jit_compile='yes': must be true or false"),
 ])
 def test_settings_out_of_range_stop_before_the_pipeline(tmp_path, topic_dataset, tiny_checkpoint,
                                                         setting, message):
@@ -156,3 +157,9 @@ def test_empty_text_cells_give_a_text_feature_with_a_shape(tmp_path, tiny_checkp
     transformed = output.transform_features_layer()({"text": tf.constant([[""], ["match"]])})
     ids = transformed["input_ids"].numpy()
     assert ids.shape[0] == 2 and ids[0][0] != ids[0][2]  # [CLS] [SEP] then padding
+
+
+def test_serving_jit_compile_reaches_the_trainer(tmp_path, topic_dataset, tiny_checkpoint):
+    pipeline = _pipeline(tmp_path, topic_dataset, tiny_checkpoint, serving_jit_compile=True)
+    (trainer,) = [c for c in pipeline.components if c.id == "HFTrainer"]
+    assert json.loads(trainer.exec_properties["custom_config"])["serving_jit_compile"] is True

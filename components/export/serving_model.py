@@ -216,12 +216,13 @@ def export_serving_model(model, tf_transform_output: tft.TFTransformOutput, expo
     """Saves `model` with the transform graph and string-in signatures to `export_dir`, with
     `assets.extra/requirements.txt`, `model_info.json` (contracts.ModelInfo) and TF Serving's
     warm-up requests. Each request batch is padded to the smallest serving length that holds
-    it: `serving_lengths` (the Trainer's bucket lengths), and powers of two from 16 below
+    it: `serving_lengths` (the Trainer's bucket lengths), and powers of two from 16 and the
+    multiples of 8 halfway between them (24, 48, 96, ...: at most ~1.5× a row's length) below
     max_length (requests can be shorter than any training row), and max_length. `jit_compile`
     compiles the model part with XLA (TF Serving then needs `--xla_cpu_compilation_enabled`).
     `text_server`: the task's (Task.text_server), for a task that serves text otherwise."""
     max_length = _max_length(tf_transform_output)
-    serving_lengths = sorted(set(serving_lengths or []) | set(_power_of_two_lengths(max_length))
+    serving_lengths = sorted(set(serving_lengths or []) | set(_short_request_lengths(max_length))
                              | {max_length})
     task_object = get_task(task)
     module = _ServingModule(model, tf_transform_output, text_features, label_feature,
@@ -248,8 +249,11 @@ def _batch_size(raw_feature) -> tf.Tensor:
     return tf.shape(raw_feature, out_type=tf.int64)[0]
 
 
-def _power_of_two_lengths(max_length: int) -> List[int]:
-    return [2 ** k for k in range(4, max_length.bit_length()) if 2 ** k < max_length]
+def _short_request_lengths(max_length: int) -> List[int]:
+    """16, 24, 32, 48, 64, 96, ... below max_length: requests shorter than the training rows
+    are padded by at most half their length (powers of two alone: up to double)."""
+    lengths = [n for k in range(4, max_length.bit_length()) for n in (2 ** k, 3 * 2 ** (k - 1))]
+    return sorted(n for n in lengths if n < max_length)
 
 
 def _max_length(tf_transform_output: tft.TFTransformOutput) -> int:

@@ -44,6 +44,9 @@ class TaskConfig:
       windows' logits aggregated by `window_aggregation` (`mean_logits` or `max_logits`).
     backup_dir: where BackupAndRestore keeps the state a restarted run resumes from (default:
       inside the model run artifact, which a retried execution reuses).
+    serving_jit_compile: the served model's model part (token ids → logits) compiled with XLA,
+      one program per serving length; off by default: TF Serving runs it only when started
+      with `--xla_cpu_compilation_enabled` (experimental), and on CPU it did not pay (README).
     """
     checkpoint: str
     task: str = SINGLE_LABEL
@@ -78,6 +81,7 @@ class TaskConfig:
     stride: int = 0
     max_windows: int = 16
     window_aggregation: str = AGGREGATIONS[0]
+    serving_jit_compile: bool = False
 
     def __post_init__(self):
         task = get_task(self.task)  # an unknown task fails here, naming the registered ones
@@ -102,6 +106,9 @@ class TaskConfig:
         if self.label_feature in self.text_features:
             raise InputError(f"label_feature={self.label_feature!r} is also a text feature: "
                              "name the label column and the text column(s) apart.")
+        if not isinstance(self.serving_jit_compile, bool):
+            raise InputError(f"serving_jit_compile={self.serving_jit_compile!r}: must be true "
+                             "or false.")
         if self.label_names is not None and task.encodes_class_labels:
             check_label_names(self.label_names)
         self._check_long_text()

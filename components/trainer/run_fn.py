@@ -175,7 +175,8 @@ def run_fn(fn_args: FnArgs) -> None:
                          label_names=label_names, task=config.task,
                          serving_lengths=bucket_lengths,
                          text_server=task.text_server(config, label_names),
-                         long_text=_long_text_info(config))
+                         long_text=_long_text_info(config),
+                         jit_compile=config.serving_jit_compile)
     hf_dir = hf_format_dir(os.path.dirname(fn_args.serving_model_dir))
     model.save_pretrained(hf_dir)
     _copy_tokenizer_files(config.checkpoint, hf_dir)
