@@ -57,21 +57,29 @@ def _run(tmp_path, examples, config, sample_size=parity.DEFAULT_SAMPLE_SIZE, all
     return output
 
 
-def _case_folding_checkpoint(folder, tiny_checkpoint):
-    """A real mismatch: a copy of the tiny uncased checkpoint whose tokenizer_config.json says
-    do_lower_case=false while tokenizer.json's normalizer lowercases. 🤗's BertTokenizerFast
-    rebuilds its normalizer from tokenizer_config.json (cased); the in-graph reader takes
-    tokenizer.json's normalizer (uncased). A capitalized word then gives [UNK] (🤗) against
-    its lowercase id (in-graph). (If the in-graph reader learns this override, the two sides
-    agree again and this test must find another real divergence.)"""
+def _config_only_added_tokens_checkpoint(folder, tiny_checkpoint):
+    """A real mismatch: a copy of the tiny checkpoint whose tokenizer_config.json declares added
+    tokens ("Match", "Team") that tokenizer.json does not hold. 🤗's fast tokenizer adds them
+    when it loads; the in-graph reader takes tokenizer.json's added tokens only. A row with one
+    of the words then gives the added token's id (🤗) against the word's lowercase id
+    (in-graph). (If the in-graph reader learns these tokens, the two sides agree again and
+    this test must find another real divergence.)"""
     shutil.copytree(tiny_checkpoint, folder)
+    with open(os.path.join(folder, "tokenizer.json")) as f:
+        first_free = len(json.load(f)["model"]["vocab"])
     path = os.path.join(folder, "tokenizer_config.json")
     with open(path) as f:
         config = json.load(f)
-    config["do_lower_case"] = False
+    for offset, word in enumerate(ADDED_IN_CONFIG_ONLY):
+        config.setdefault("added_tokens_decoder", {})[str(first_free + offset)] = {
+            "content": word, "lstrip": False, "normalized": False, "rstrip": False,
+            "single_word": False, "special": False}
     with open(path, "w") as f:
         json.dump(config, f)
-    return str(folder)
+    return str(folder), first_free
+
+
+ADDED_IN_CONFIG_ONLY = ("Match", "Team")
 
 
 # --- the sample -------------------------------------------------------------------------------
@@ -124,7 +132,8 @@ def test_identical_on_non_ascii_and_pairs(tmp_path, tiny_checkpoint):
 
 
 def test_mismatch_fails_naming_the_rows_and_passes_when_allowed(tmp_path, tiny_checkpoint):
-    checkpoint = _case_folding_checkpoint(tmp_path / "cased_config", tiny_checkpoint)
+    checkpoint, match_id = _config_only_added_tokens_checkpoint(tmp_path / "added_in_config",
+                                                                tiny_checkpoint)
     examples = _examples(tmp_path / "ex", {"train": ["match goal", "Match goal", "team",
                                                      "Team coach"]})
     config = TaskConfig(checkpoint=checkpoint, max_length=16)
@@ -139,8 +148,7 @@ def test_mismatch_fails_naming_the_rows_and_passes_when_allowed(tmp_path, tiny_c
     (first, second) = written.differing_rows
     assert first.row == 1 and first.in_graph_ids != first.hf_ids
     assert first.differing_outputs == ["input_ids"]
-    unk = 1  # [UNK]: 🤗 keeps the case, and the cased word is not in the vocabulary
-    assert first.hf_ids[1] == unk and first.in_graph_ids[1] != unk
+    assert first.hf_ids[1] == match_id and first.in_graph_ids[1] != match_id
 
     output = _run(tmp_path / "allowed", examples, config, allow=True)
     assert output.get_int_custom_property(certificate.EXACT_ROWS_PROPERTY) == 2
@@ -354,7 +362,8 @@ def test_a_run_stops_before_training(tmp_path, capsys, topic_dataset,
     report says the check failed."""
     from tfx_hf.pipelines import cli
 
-    checkpoint = _case_folding_checkpoint(tmp_path / "cased_config", tiny_checkpoint)
+    checkpoint, match_id = _config_only_added_tokens_checkpoint(tmp_path / "added_in_config",
+                                                                tiny_checkpoint)
     output = tmp_path / "out"
     status = cli.main(["run", "--dataset", topic_dataset, "--checkpoint", checkpoint,
                        "--output", str(output), "--splits", "train=train,test=eval",

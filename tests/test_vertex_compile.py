@@ -206,8 +206,8 @@ def test_config_file_carries_the_flags_and_flags_override_it(tmp_path, tiny_chec
 
 @pytest.mark.parametrize("config,flags,message", [
     ({"pipeline": {"train_stpes": 3}}, [],
-     "unknown key 'train_stpes'; known keys: allow_label_change, allow_tokenizer_mismatch, "
-     "baseline_tolerance"),
+     "unknown key 'train_stpes'; known keys: aggregation_strategy, allow_label_change, "
+     "allow_tokenizer_mismatch"),
     ({"pipeline": {"beam_pipeline_args": []}}, [], "give run.beam_args / compile.beam_args"),
     ({"compile": {"imgae": "x"}}, [], "unknown key 'imgae'"),
     ({"extras": {}}, [], "unknown section 'extras'"),
