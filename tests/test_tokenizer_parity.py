@@ -58,17 +58,22 @@ def _run(tmp_path, examples, config, sample_size=parity.DEFAULT_SAMPLE_SIZE, all
 
 
 def _case_folding_checkpoint(folder, tiny_checkpoint):
-    """A real mismatch: a copy of the tiny uncased checkpoint whose tokenizer_config.json says
-    do_lower_case=false while tokenizer.json's normalizer lowercases. 🤗's BertTokenizerFast
-    rebuilds its normalizer from tokenizer_config.json (cased); the in-graph reader takes
-    tokenizer.json's normalizer (uncased). A capitalized word then gives [UNK] (🤗) against
-    its lowercase id (in-graph). (If the in-graph reader learns this override, the two sides
-    agree again and this test must find another real divergence.)"""
+    """A real mismatch: a copy of the tiny uncased checkpoint whose tokenizer_config.json lists
+    added tokens tokenizer.json lacks: each word of the vocabulary, capitalized ("Match").
+    🤗's fast tokenizer adds them (raw-text tokens with new ids past the vocabulary); the
+    in-graph reader takes tokenizer.json's added tokens only, so a capitalized word is
+    lowercased to its vocabulary id in-graph. (Were the reader to learn this override too, this
+    test must find another real divergence.)"""
     shutil.copytree(tiny_checkpoint, folder)
+    with open(os.path.join(folder, "vocab.txt")) as f:
+        words = [w for w in f.read().split() if w.isalpha()]
     path = os.path.join(folder, "tokenizer_config.json")
     with open(path) as f:
         config = json.load(f)
-    config["do_lower_case"] = False
+    for offset, word in enumerate(words):
+        config["added_tokens_decoder"][str(len(words) + 1000 + offset)] = {
+            "content": word.capitalize(), "lstrip": False, "normalized": False,
+            "rstrip": False, "single_word": False, "special": False}
     with open(path, "w") as f:
         json.dump(config, f)
     return str(folder)
@@ -139,8 +144,10 @@ def test_mismatch_fails_naming_the_rows_and_passes_when_allowed(tmp_path, tiny_c
     (first, second) = written.differing_rows
     assert first.row == 1 and first.in_graph_ids != first.hf_ids
     assert first.differing_outputs == ["input_ids"]
-    unk = 1  # [UNK]: 🤗 keeps the case, and the cased word is not in the vocabulary
-    assert first.hf_ids[1] == unk and first.in_graph_ids[1] != unk
+    with open(os.path.join(checkpoint, "vocab.txt")) as f:
+        vocab_size = len(f.read().split("\n")) - 1
+    # "Match": 🤗's added token (past the vocabulary), in-graph the vocabulary's "match".
+    assert first.hf_ids[1] >= vocab_size > first.in_graph_ids[1]
 
     output = _run(tmp_path / "allowed", examples, config, allow=True)
     assert output.get_int_custom_property(certificate.EXACT_ROWS_PROPERTY) == 2
@@ -349,7 +356,7 @@ def test_the_compiled_pipeline_trains_after_the_check():
 @pytest.mark.pipeline  # runs the pipeline until the check stops it (ExampleGen, StatisticsGen)
 def test_a_run_stops_before_training(tmp_path, capsys, topic_dataset,
                                                               tiny_checkpoint):
-    """`tfx-hf run` on a checkpoint whose 🤗 tokenizer keeps case the in-graph one folds: exit
+    """`tfx-hf run` on a checkpoint whose 🤗 tokenizer has added tokens the in-graph one lacks: exit
     status 2 with the differing rows on the last line, the Trainer never started, and the
     report says the check failed."""
     from tfx_hf.pipelines import cli
