@@ -9,10 +9,10 @@ run's last backup (fewer steps the second time), nothing half-pushed is ever vis
 push destination, and summary.json describes the latest run or is absent.
 
 What it costs: without TFX's cache every run repeats the components before its kill, so the
-runs use `--set enable_cache=true` (a completed component is not run again) except the two
-that show the Trainer's resume, which are the default command: the run killed in the Trainer
-and the rerun that resumes it repeat ExampleGen to Transform, writing the same Examples into
-new folders, as any user's rerun does.
+runs use `--set enable_cache=true` (a completed component is not run again) except the rerun
+after the kill in the Trainer, which is the default command: it repeats ExampleGen to
+Transform, writing the same Examples into new folders, as any user's rerun does, and must
+still find the killed training's backup.
 
 The kill comes from inside the run's own process, at a chosen point, through a small driver
 that patches TFX's launcher (KILL_DRIVER): after the component's executor has done its work
@@ -38,7 +38,7 @@ PIPELINE = "tfx-hf-text-classification"
 TRAIN_STEPS = 60  # the Trainer backs up every 50 steps (TaskConfig.backup_every_steps)
 BACKUP_STEP, KILL_STEP = 50, 55
 # The runs that kill these nodes are the default command, without the cache (see above).
-DEFAULT_COMMAND_KILLS = ("HFTrainer", "HFEvaluator")
+DEFAULT_COMMAND_KILLS = ("HFEvaluator",)
 # In the order LocalDagRunner runs them (test_cli_console checks that order).
 NODES = ["HFDatasetExampleGen", "latest_blessed_model_resolver", "StatisticsGen",
          "TokenizerParityCheck", "SchemaGen", "ExampleValidator", "Transform", "HFTrainer",
