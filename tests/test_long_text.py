@@ -131,6 +131,9 @@ def test_served_probabilities_equal_the_python_windows_reference(windows_model):
     info = ModelInfo.read(model_dir)
     assert info.long_text["aggregation"] == "mean_logits"
     assert (info.long_text["stride"], info.long_text["max_windows"]) == (STRIDE, MAX_WINDOWS)
+    counted = info.long_text["training_windows"]  # the 90 training documents, counted
+    assert counted["documents"] == 90 and counted["windows"] >= 90, counted
+    assert counted["mean_windows_per_document"] == pytest.approx(counted["windows"] / 90)
 
     texts = _long_texts()
     expected, windows = _reference(hf_format_dir(model.uri), texts)

@@ -8,7 +8,7 @@ import importlib
 import math
 import os
 import time
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 import tensorflow as tf
@@ -152,8 +152,8 @@ def run_fn(fn_args: FnArgs) -> None:
         return _rows(files, fn_args.data_accessor, tf_transform_output, config, task,
                      len(label_names), training)
 
-    if config.windows:
-        _log_windows(fn_args.train_files, fn_args.data_accessor, tf_transform_output, config)
+    window_counts = _log_windows(fn_args.train_files, fn_args.data_accessor,
+                                 tf_transform_output, config) if config.windows else None
     bucket_lengths = _bucket_lengths(rows(fn_args.train_files, False), config)
     train = _training_batches(rows(fn_args.train_files, True), bucket_lengths, config,
                               _pad_id(config.checkpoint))
@@ -175,7 +175,7 @@ def run_fn(fn_args: FnArgs) -> None:
                          label_names=label_names, task=config.task,
                          serving_lengths=bucket_lengths,
                          text_server=task.text_server(config, label_names),
-                         long_text=_long_text_info(config),
+                         long_text=_long_text_info(config, window_counts),
                          jit_compile=config.serving_jit_compile)
     hf_dir = hf_format_dir(os.path.dirname(fn_args.serving_model_dir))
     model.save_pretrained(hf_dir)
@@ -187,14 +187,16 @@ def run_fn(fn_args: FnArgs) -> None:
         AutoTokenizer.from_pretrained(hf_dir, **options).save_pretrained(hf_dir)
 
 
-def _long_text_info(config: TaskConfig):
-    """model_info.json's `long_text`: how the served model reads long texts (None: truncated)."""
+def _long_text_info(config: TaskConfig, window_counts: Optional[dict]):
+    """model_info.json's `long_text`: how the served model reads long texts (None: truncated),
+    and what the training documents made (`training_windows`: long_text.window_counts)."""
     if not config.windows:
         return None
     return {"long_text": config.long_text, "max_length": config.max_length,
             "stride": config.stride, "max_windows": config.max_windows,
             "aggregation": config.window_aggregation,
-            "text_pair_windows": "only_second" if config.text_pair_feature else None}
+            "text_pair_windows": "only_second" if config.text_pair_feature else None,
+            "training_windows": window_counts}
 
 
 def _compiled_model(config: TaskConfig, task: Task, label_names, train_steps: int):
