@@ -70,7 +70,7 @@ def rehearsed(compiled, tmp_path_factory):
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join([str(shim)] + ([saved] if saved else []))
     try:
-        first = runner.rehearse(kubeflow, say=lambda line: None)
+        first = runner.rehearse(kubeflow, pipeline_root=root, say=lambda line: None)
         second = runner.rehearse(vertex, pipeline_root=root, say=lambda line: None)
     finally:
         if saved is None:
@@ -81,8 +81,10 @@ def rehearsed(compiled, tmp_path_factory):
 
 
 def metadata(artifacts):
+    from google.protobuf import json_format
+
     assert len(artifacts) == 1, artifacts
-    return dict(artifacts[0].metadata)
+    return json_format.MessageToDict(artifacts[0].metadata)
 
 
 @pytest.mark.slow
@@ -159,7 +161,7 @@ def test_vertex_trainer_custom_job_request_is_recorded_with_the_settings_asked_f
     assert request["parent"] == "projects/my-project/locations/europe-west4"
     assert request["api_endpoint"] == "europe-west4-aiplatform.googleapis.com"
     pools = request["custom_job"]["job_spec"]["worker_pool_specs"]
-    assert [p["replica_count"] for p in pools] == [1, CUSTOM_JOB["replica_count"] - 1]
+    assert [int(p["replica_count"]) for p in pools] == [1, CUSTOM_JOB["replica_count"] - 1]
     for pool in pools:
         assert pool["container_spec"]["image_uri"] == CUSTOM_JOB["image"]
         for key in ("machine_type", "accelerator_type", "accelerator_count"):
@@ -346,3 +348,50 @@ def test_dataflow_job_is_recorded_and_its_pipeline_runs_here(tmp_path):
     options["temp_location"] = "/tmp/x"
     assert cloud.dataflow_problems({"options": options}) == [
         "--temp_location=/tmp/x is not a gs:// path"]
+
+
+VERTEX_PUSH = """
+import json, os, sys
+from tfx.extensions.google_cloud_ai_platform.pusher.executor import Executor
+from tfx.types import standard_artifacts
+
+root = sys.argv[1]
+model, blessing, pushed = (standard_artifacts.Model(), standard_artifacts.ModelBlessing(),
+                           standard_artifacts.PushedModel())
+model.uri, blessing.uri, pushed.uri = (os.path.join(root, n) for n in ("m", "b", "p"))
+os.makedirs(os.path.join(model.uri, "Format-Serving"))
+open(os.path.join(model.uri, "Format-Serving", "saved_model.pb"), "w").close()
+os.makedirs(blessing.uri)
+open(os.path.join(blessing.uri, "BLESSED"), "w").close()
+blessing.set_int_custom_property("blessed", 1)
+Executor().Do({"model": [model], "model_blessing": [blessing]}, {"pushed_model": [pushed]},
+              {"custom_config": json.dumps({
+                  "ai_platform_enable_vertex": True,
+                  "ai_platform_vertex_region": "europe-west4",
+                  "ai_platform_vertex_container_image_uri": "serving:1",
+                  "ai_platform_serving_args": {"project_id": "my-project",
+                                               "endpoint_name": "news",
+                                               "machine_type": "n1-standard-4"}})})
+print(json.dumps(pushed.get_int_custom_property("pushed")))
+"""
+
+
+@pytest.mark.slow
+def test_vertex_endpoint_push_is_recorded_not_sent(tmp_path):
+    import subprocess
+    import sys
+
+    from tfx_hf.pipelines.rehearsal import cloud
+
+    record_dir = tmp_path / "requests"
+    env = {**os.environ, cloud.RECORD_DIR_ENV: str(record_dir), "PYTHONPATH": os.pathsep.join(
+        [cloud.STEP_SITE, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", VERTEX_PUSH, str(tmp_path)], env=env,
+                          check=True, capture_output=True, text=True)
+    assert done.stdout.split()[-1] == "1"  # the executor marked it pushed
+    request = cloud.recorded(str(record_dir))["vertex_deploy.json"]
+    assert request["endpoint_region"] == "europe-west4"
+    assert request["serving_container_image_uri"] == "serving:1"
+    assert request["ai_platform_serving_args"]["endpoint_name"] == "news"
+    assert request["serving_path"] == str(tmp_path / "p")
+    assert cloud.problems("vertex_deploy.json", request) == []

@@ -27,7 +27,19 @@ def problems(name: str, request: Dict[str, Any]) -> List[str]:
         return custom_job_problems(request)
     if name.startswith("dataflow_job"):
         return dataflow_problems(request)
+    if name == cloud_calls.DEPLOY_FILE:
+        return deploy_problems(request)
     return []
+
+
+def deploy_problems(request: Dict[str, Any]) -> List[str]:
+    """What a Vertex AI model upload and endpoint deployment need."""
+    serving_args = request.get("ai_platform_serving_args") or {}
+    found = [f"no ai_platform_serving_args.{key}" for key in ("project_id", "endpoint_name")
+             if not serving_args.get(key)]
+    found += [f"no {key}" for key in ("endpoint_region", "serving_container_image_uri")
+              if not request.get(key)]
+    return found
 
 
 def dataflow_problems(request: Dict[str, Any]) -> List[str]:

@@ -1,0 +1,1 @@
+"""Put on a rehearsed step's PYTHONPATH: its sitecustomize records Google Cloud calls."""
