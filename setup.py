@@ -78,12 +78,14 @@ setuptools.setup(
     description="TFX components that take a Hugging Face dataset and checkpoint to a blessed, "
                 "pushed, end-to-end TensorFlow SavedModel.",
     python_requires=">=3.9,<3.11",
-    # `tfx_hf` itself is a namespace package: only its two sub-packages are ours to install.
+    # `tfx_hf` holds only the artifact types' import names (tfx_hf/__init__.py); its two
+    # sub-packages live in components/ and pipelines/.
     package_dir={
+        "tfx_hf": "tfx_hf",
         "tfx_hf.components": "components",
         "tfx_hf.pipelines": "pipelines",
     },
-    packages=["tfx_hf.components" + p[len("components"):].replace(os.sep, ".")
+    packages=["tfx_hf"] + ["tfx_hf.components" + p[len("components"):].replace(os.sep, ".")
        for p in setuptools.find_packages(".", include=["components", "components.*"])]
     + ["tfx_hf.pipelines" + p[len("pipelines"):].replace(os.sep, ".")
        for p in setuptools.find_packages(".", include=["pipelines", "pipelines.*"])],

@@ -106,3 +106,16 @@ def test_hf_trainer_after_a_standard_transform(csv_pipeline):
     model = tf.saved_model.load(os.path.join(model_uri, "Format-Serving"))
     out = model.signatures["serving_default"](text=tf.constant(["The striker scored a goal."]))
     assert out["label"].numpy()[0].decode() in TOPICS
+
+
+def test_custom_artifact_types_import_by_their_type_names():
+    """TFX's KFP v2 container entry point imports a custom artifact type by its type name (the
+    compiled schema title), which Vertex AI allows one dot in."""
+    from tfx.utils import import_utils
+
+    from tfx_hf.components.token_lengths.artifact import TokenLengthStatistics
+    from tfx_hf.components.tokenizer_parity.artifact import TokenizerParity
+
+    for artifact_type in (TokenizerParity, TokenLengthStatistics):
+        assert artifact_type.TYPE_NAME.count(".") == 1, artifact_type.TYPE_NAME
+        assert import_utils.import_class_by_path(artifact_type.TYPE_NAME) is artifact_type

@@ -12,22 +12,6 @@ from tfx_hf.pipelines import cli
 CUSTOM_JOB = {"image": "tfx-hf:rehearsal", "machine_type": "n1-standard-16",
               "accelerator_type": "NVIDIA_TESLA_T4", "accelerator_count": 2, "replica_count": 3}
 RESOLVER = "latest_blessed_model_resolver-model-resolver"
-# tfx_hf.TokenizerParity, the parity check's artifact type, is not a class path the TFX v2
-# container entry point can import (kubeflow_v2_entrypoint_utils imports a custom type by its
-# title): every step that writes or reads it fails on Vertex/KFP. Until the type is renamed,
-# the rehearsal runs with this module making the title importable;
-# test_custom_artifact_types_import_in_the_container shows the defect.
-TYPE_SHIM = '''__path__ = __import__("pkgutil").extend_path(__path__, __name__)
-
-
-def __getattr__(name):
-    if name == "TokenizerParity":
-        from tfx_hf.components.tokenizer_parity.artifact import TokenizerParity
-        return TokenizerParity
-    raise AttributeError(name)
-'''
-
-
 def compile_args(dataset, checkpoint, root, serving):
     return ["--dataset", dataset, "--checkpoint", checkpoint, "--pipeline-root", root,
             "--push-destination", serving, "--splits", "train=train,test=eval",
@@ -64,19 +48,8 @@ def rehearsed(compiled, tmp_path_factory):
     from tfx_hf.pipelines.rehearsal import runner
 
     kubeflow, vertex, root, _ = compiled
-    shim = tmp_path_factory.mktemp("type_shim")
-    os.makedirs(shim / "tfx_hf")
-    (shim / "tfx_hf" / "__init__.py").write_text(TYPE_SHIM)
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(shim)] + ([saved] if saved else []))
-    try:
-        first = runner.rehearse(kubeflow, pipeline_root=root, say=lambda line: None)
-        second = runner.rehearse(vertex, pipeline_root=root, say=lambda line: None)
-    finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
+    first = runner.rehearse(kubeflow, pipeline_root=root, say=lambda line: None)
+    second = runner.rehearse(vertex, pipeline_root=root, say=lambda line: None)
     return first, second
 
 
@@ -173,8 +146,6 @@ def test_vertex_trainer_custom_job_request_is_recorded_with_the_settings_asked_f
         assert executor == "tfx_hf.components.trainer.executor.Executor"
 
 
-@pytest.mark.xfail(strict=True, reason="tfx_hf.TokenizerParity does not import as a class path "
-                   "(TFX's v2 container entry point imports custom artifact types by title)")
 def test_custom_artifact_types_import_in_the_container(small_spec):
     from google.protobuf import json_format
     from kfp.pipeline_spec import pipeline_spec_pb2
