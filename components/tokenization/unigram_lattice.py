@@ -46,6 +46,15 @@ def build_trie(pieces: List[str]):
     return keys, values, np.asarray(terminal, np.int64), depth
 
 
+def _dense(indices, size, values, default):
+    """A [size] vector of `default` with `values` at `indices` (distinct): SparseToDense,
+    several times faster on CPU than tf.scatter_nd."""
+    return tf.raw_ops.SparseToDense(sparse_indices=indices, output_shape=tf.reshape(size, [1]),
+                                    sparse_values=values,
+                                    default_value=tf.constant(default, values.dtype),
+                                    validate_indices=False)
+
+
 class UnigramLattice(tf.Module):
     """Words ([n] strings) to 🤗's Unigram pieces: (ids, starts, ends), each [n, (pieces)]
     int64, with each piece's code point range in its word."""
@@ -95,9 +104,8 @@ class UnigramLattice(tf.Module):
             edge_id.append(tf.boolean_mask(piece, found))
             edge_length.append(tf.fill(tf.shape(edge_id[-1]), tf.constant(length, tf.int64)))
             if length == 1:  # (SparseToDense: tf.scatter_nd is several times slower on CPU)
-                has_single = tf.compat.v1.sparse_to_dense(
-                    edge_start[0], [n_chars], True, default_value=False,
-                    validate_indices=False)
+                has_single = _dense(edge_start[0], n_chars, tf.ones_like(edge_start[0], tf.bool),
+                                    False)
             # Only starts with room for one more character go on.
             room = tf.gather(left, active) > length
             active, node = tf.boolean_mask(active, room), tf.boolean_mask(node, room)
@@ -138,12 +146,8 @@ class UnigramLattice(tf.Module):
         # One edge per slot; an empty slot's score is the lowest float (every char position
         # has an edge of length 1 ending there, so it is never the best).
         slot = row * depth + depth - edge_length
-        scores = tf.reshape(tf.compat.v1.sparse_to_dense(
-            slot, [n_chars * depth], edge_score, default_value=-np.inf, validate_indices=False),
-            [-1, depth])
-        ids = tf.reshape(tf.compat.v1.sparse_to_dense(
-            slot, [n_chars * depth], edge_id, default_value=0, validate_indices=False),
-            [-1, depth])
+        scores = tf.reshape(_dense(slot, n_chars * depth, edge_score, -np.inf), [-1, depth])
+        ids = tf.reshape(_dense(slot, n_chars * depth, edge_id, 0), [-1, depth])
 
         def step(t, window, lengths, chosen_ids):
             n = running[t]
