@@ -5,15 +5,20 @@ OUTPUT ?= demo_output
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.tfx-hf-installed
 
-.PHONY: demo test test-fast lint install clean
+.PHONY: demo test test-fast test-heavy lint install clean
 
 demo: $(STAMP)
 	$(VENV)/bin/tfx-hf demo --output $(OUTPUT)
 
-# Everything: unit tests, the tests that train (on conftest's shared session fixtures) and the
-# whole-pipeline runs.
+# Unit tests, the tests that train (on conftest's shared session fixtures) and the
+# whole-pipeline runs; not the `heavy` ones (test-heavy).
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest tests $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest tests -m "not heavy" $(PYTEST_ARGS)
+
+# The pipeline run many times over: killed in each node in turn (resume), and the compiled
+# Vertex/KFP specs rehearsed step by step. CI runs these after `make test`.
+test-heavy: $(STAMP)
+	$(VENV)/bin/python -m pytest tests -m heavy $(PYTEST_ARGS)
 
 # No training and no pipelines (tests marked `slow` are deselected; see pytest.ini).
 test-fast: $(STAMP)

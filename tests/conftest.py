@@ -4,7 +4,8 @@ upstream artifacts built from them once per session by the real executors: the p
 Examples with their Transform output, and a tiny single-label model trained by the Trainer.
 
 Tiers (pytest.ini): a test that trains a model or runs a TFX pipeline is `slow`; one that
-runs a whole pipeline is also `pipeline`. A test that requests a fixture which trains (see
+runs a whole pipeline is also `pipeline`; one that runs it many times over is `heavy` (not in
+`make test`). A test that requests a fixture which trains (see
 TRAINING_FIXTURES) is marked `slow` here, so the fast tier never trains."""
 import os
 import random
@@ -188,5 +189,6 @@ TRAINING_FIXTURES = {"topic_artifacts", "topic_model", "pipeline_run"}
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects
 def pytest_collection_modifyitems(items):
     for item in items:
-        if item.get_closest_marker("pipeline") or TRAINING_FIXTURES & set(item.fixturenames):
+        if item.get_closest_marker("pipeline") or item.get_closest_marker("heavy") \
+                or TRAINING_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)

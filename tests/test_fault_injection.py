@@ -32,7 +32,7 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 from tfx.orchestration import metadata
 
-pytestmark = pytest.mark.pipeline
+pytestmark = [pytest.mark.pipeline, pytest.mark.heavy]
 
 PIPELINE = "tfx-hf-text-classification"
 TRAIN_STEPS = 60  # the Trainer backs up every 50 steps (TaskConfig.backup_every_steps)

@@ -60,7 +60,7 @@ def metadata(artifacts):
     return json_format.MessageToDict(artifacts[0].metadata)
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_every_step_runs_once_in_dag_order(compiled, rehearsed):
     from tfx_hf.pipelines import vertex
 
@@ -81,7 +81,7 @@ def test_every_step_runs_once_in_dag_order(compiled, rehearsed):
             "tfx.components.transform.executor.Executor")
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_model_is_blessed_and_pushed_under_the_local_root(compiled, rehearsed):
     _, _, root, serving = compiled
     for result, trainer in zip(rehearsed, ("HFTrainer", "HFVertexTrainer")):
@@ -97,7 +97,7 @@ def test_model_is_blessed_and_pushed_under_the_local_root(compiled, rehearsed):
         assert os.path.exists(os.path.join(pushed["pushed_destination"], "saved_model.pb"))
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_artifacts_carry_the_promised_properties(rehearsed):
     for result in rehearsed:
         examples = metadata(result.outputs("HFDatasetExampleGen", "examples"))
@@ -108,7 +108,7 @@ def test_artifacts_carry_the_promised_properties(rehearsed):
         assert parity["rows_compared"] == 120 and parity["exact_row_rate"] == 1
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_second_rehearsal_resolves_the_first_blessed_model_as_baseline(rehearsed):
     first, second = rehearsed
     assert first.outputs(RESOLVER, "model") == []  # nothing blessed before it
@@ -125,7 +125,7 @@ def test_second_rehearsal_resolves_the_first_blessed_model_as_baseline(rehearsed
             == baseline[0].uri)
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_vertex_trainer_custom_job_request_is_recorded_with_the_settings_asked_for(rehearsed):
     _, second = rehearsed
     step = next(s for s in second.steps if s.task == "HFVertexTrainer")
