@@ -127,7 +127,9 @@ class TokenClassification(Task):
         from tfx_hf.components.tokenization.split_words import for_split_words
         from tfx_hf.components.tokenization.tokenizer_files import read_tokenizer_config
 
-        InGraphTokenizer(for_split_words(read_tokenizer_config(checkpoint)),
+        # Any bounded length: only whether the family gives offsets is asked here (a
+        # checkpoint may name no model_max_length).
+        InGraphTokenizer(for_split_words(read_tokenizer_config(checkpoint)), max_length=16,
                          return_offsets_mapping=True)
 
     def hf_tokenizer_options(self, checkpoint: str) -> Dict[str, Any]:
