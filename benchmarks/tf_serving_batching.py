@@ -18,7 +18,7 @@ from typing import Callable, Dict, List, Sequence
 
 import numpy as np
 
-# The documented config (README's serving section; docs/proposals/serving.md), as TF Serving's
+# The documented config (README, "Serving on TF Serving"), as TF Serving's
 # batching_parameters text format takes it.
 BATCHING_PARAMETERS = {
     "max_batch_size": 8,
