@@ -41,8 +41,8 @@ BACKUP_STEP, KILL_STEP = 50, 55
 DEFAULT_COMMAND_KILLS = ("HFEvaluator",)
 # In the order LocalDagRunner runs them (test_cli_console checks that order).
 NODES = ["HFDatasetExampleGen", "latest_blessed_model_resolver", "StatisticsGen",
-         "TokenizerParityCheck", "SchemaGen", "ExampleValidator", "Transform", "HFTrainer",
-         "HFEvaluator", "ServingPusher"]
+         "TokenLengthStatisticsGen", "TokenizerParityCheck", "SchemaGen", "ExampleValidator",
+         "Transform", "HFTrainer", "HFEvaluator", "ServingPusher"]
 
 KILL_DRIVER = r"""
 import os, runpy, shutil, signal, sys
