@@ -13,7 +13,8 @@ from tfx_hf.components.evaluation.entity_metrics import (
     tagged_sequences, with_label_names)
 from tfx_hf.components.input_error import InputError
 
-seqeval_metrics = pytest.importorskip("seqeval.metrics")
+# seqeval is a test dependency (setup.py's test extra): a missing one fails, not skips.
+import seqeval.metrics as seqeval_metrics  # noqa: E402
 from seqeval.metrics.sequence_labeling import get_entities as seqeval_get_entities  # noqa: E402
 from seqeval.scheme import IOB2 as SEQEVAL_IOB2, Tokens  # noqa: E402
 
