@@ -192,3 +192,25 @@ def pytest_collection_modifyitems(items):
         if item.get_closest_marker("pipeline") or item.get_closest_marker("heavy") \
                 or TRAINING_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)
+
+
+class LocalHTTPServer:
+    """Serves `handler` (a BaseHTTPRequestHandler class) on 127.0.0.1, a free port, in a thread
+    while used as a context manager: the tests' stand-ins for remote APIs (Hub, Vertex AI)."""
+
+    def __init__(self, handler):
+        from http.server import ThreadingHTTPServer
+        import threading
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()

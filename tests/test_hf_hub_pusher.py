@@ -16,13 +16,14 @@ import logging
 import os
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
 
 import pytest
 import tensorflow as tf
 import yaml
 from huggingface_hub import constants as hub_constants
+from conftest import LocalHTTPServer
 from tfx.types import channel, standard_artifacts
 
 from tfx_hf.components.hf_hub_pusher import executor as pusher_executor
@@ -38,7 +39,7 @@ TF_TEXT_VERSION = "2.16.1"
 LABELS = ["sport", "business", "tech"]
 
 
-class FakeHub:
+class FakeHub(LocalHTTPServer):
     """Stands in for the Hub API (see the module docstring); `requests` lists what came in."""
 
     def __init__(self):
@@ -50,18 +51,7 @@ class FakeHub:
         # huggingface_hub's endpoint in this process when each commit came in.
         self.endpoints_during_commits = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def calls(self, pattern: str):
         return [r for r in self.requests if re.search(pattern, f"{r[0]} {r[1]}")]

@@ -9,11 +9,11 @@ local folder.
 """
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from conftest import LocalHTTPServer
 from tfx.types import standard_artifacts
 
 from tfx_hf.components.contracts import ModelInfo, serving_model_dir
@@ -24,7 +24,7 @@ PROJECT, REGION, ENDPOINT = "p", "europe-west4", "news"
 LABELS = ["sport", "business", "tech"]
 
 
-class FakeVertex:
+class FakeVertex(LocalHTTPServer):
     """Endpoints by display name, each with deployed models (model id, create time); models by
     id, each with an artifact URI."""
 
@@ -63,17 +63,7 @@ class FakeVertex:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture
