@@ -163,14 +163,23 @@ def _check_component_ids(given: Mapping[str, Any], ids: List[str], what: str) ->
 
 def read_compiled(path: str) -> Tuple[pipeline_spec_pb2.PipelineSpec, Dict[str, Any]]:
     """The PipelineSpec proto of a compiled file (PipelineJob JSON or bare spec YAML), and the
-    file's whole content as a dict."""
-
+    file's whole content as a dict. A file that is missing or is not a compiled pipeline is
+    an InputError naming it."""
+    if not fileio.exists(path) or fileio.isdir(path):
+        raise ConfigError(f"Compiled pipeline {path!r}: no such file (write one with "
+                          "`tfx-hf compile --output FILE`).")
     with fileio.open(path, "r") as f:
         text = f.read()
-    content = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
-    spec_dict = content.get("pipelineSpec", content)
-    # Strict parse: a field the proto does not know fails here, as it would in the backend.
-    spec = json_format.ParseDict(spec_dict, pipeline_spec_pb2.PipelineSpec())
+    try:
+        content = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+        if not isinstance(content, dict):
+            raise ValueError("not a JSON/YAML mapping")
+        spec_dict = content.get("pipelineSpec", content)
+        # Strict parse: a field the proto does not know fails here, as it would in the backend.
+        spec = json_format.ParseDict(spec_dict, pipeline_spec_pb2.PipelineSpec())
+    except (ValueError, yaml.YAMLError, json_format.ParseError) as e:
+        raise ConfigError(f"Compiled pipeline {path!r} is not a PipelineJob JSON or "
+                          f"PipelineSpec YAML: {str(e).splitlines()[0][:200]}") from e
     return spec, content
 
 

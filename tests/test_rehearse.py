@@ -220,6 +220,19 @@ def test_remote_pipeline_root_is_refused(small_spec, tmp_path, capsys):
     assert "gs://bucket/root" in line and "--pipeline-root" in line
 
 
+@pytest.mark.parametrize("name, text, message", [
+    ("missing.yaml", None, "no such file"),
+    ("broken.json", '{"pipelineSpec": [1', "is not a PipelineJob JSON or PipelineSpec YAML"),
+    ("other.yaml", "steps: [a, b]", 'has no field named "steps"'),
+])
+def test_a_file_that_is_not_a_compiled_pipeline_is_named(tmp_path, capsys, name, text, message):
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text)
+    line = rehearse_error(capsys, str(path))
+    assert str(path) in line and message in line, line
+
+
 @pytest.mark.slow
 def test_wrong_executor_class_path_fails_in_one_line_naming_the_step(small_spec, tmp_path,
                                                                      capsys):
