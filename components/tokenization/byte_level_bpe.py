@@ -103,6 +103,9 @@ class ByteLevelBPE(tf.Module):
         super().__init__(name=name)
         self.add_prefix_space = config.add_prefix_space
         self.use_regex = config.use_regex
+        # The split regex ends every pre-token at whitespace (truncation_prefix.py); without
+        # it the whole text is one.
+        self.cuts_at_spaces = config.use_regex
         vocab = config.vocab
         self._id_base = max(vocab.values(), default=0) + 1
         self._unk_id = config.vocab.get(config.unk_token)  # 🤗 looks it up in the model's

@@ -26,6 +26,7 @@ from tfx_hf.components.tokenization.added_tokens import (
 from tfx_hf.components.tokenization.byte_level_bpe import ByteLevelBPE
 from tfx_hf.components.tokenization.packer import SegmentPacker
 from tfx_hf.components.tokenization.sentencepiece_unigram import SentencePieceUnigram
+from tfx_hf.components.tokenization.truncation_prefix import can_cut, encode_kept
 from tfx_hf.components.tokenization.tokenizer_files import (
     MODEL_TYPES, ByteLevelBPEConfig, SentencePieceConfig, TokenizerConfig, WordPieceConfig,
     config_from_dict, config_to_dict, read_tokenizer_config)
@@ -111,14 +112,30 @@ class InGraphTokenizer(tf.keras.layers.Layer):
             starts, ends = self.encoder.trim_offsets(ids, starts, ends)
         return ids, starts, ends
 
+    def _truncated(self, n_texts: int) -> tuple:
+        """Which of `n_texts` texts truncation cuts to at most max_length tokens, so that
+        only their first tokens need encoding (truncation_prefix.py): a single text; of a
+        pair, the one `only_first`/`only_second` names (`longest_first` compares the whole
+        lengths). None with windows, which need every token."""
+        packer = self.packer
+        if packer.return_overflowing_tokens or not can_cut(
+                self.encoder, self.tokenizer_config.added_tokens):
+            return (False,) * n_texts
+        if n_texts == 1:
+            return (True,)
+        return (packer.truncation == "only_first", packer.truncation == "only_second")
+
     def call(self, text, text_pair=None) -> Dict[str, tf.Tensor]:
         texts = [text] if text_pair is None else [text, text_pair]
+        encode = self.encode_with_offsets if self.return_offsets_mapping else self.encode
+        encoded = [encode_kept(encode, tf.convert_to_tensor(t, tf.string),
+                               self.packer.max_length) if cut else encode(t)
+                   for t, cut in zip(texts, self._truncated(len(texts)))]
         if self.return_offsets_mapping:
-            encoded = [self.encode_with_offsets(t) for t in texts]
             outputs = self.packer([ids for ids, _, _ in encoded],
                                   offsets=[offsets for _, *offsets in encoded])
         else:
-            outputs = self.packer([self.encode(t) for t in texts])
+            outputs = self.packer(encoded)
         names = self.tokenizer_config.model_input_names + (
             ("offset_mapping",) if self.return_offsets_mapping else ()) + (
             ("overflow_to_sample_mapping", "num_windows")

@@ -166,6 +166,22 @@ class _Precompiled(tf.Module):
         return changes - removed
 
 
+# Replace patterns that only ever match spaces (XLM-R's collapse of space runs).
+_SPACE_RUN_REGEXES = (" {2,}", " +", "  +")
+
+
+def _keeps_space_cuts(step: dict) -> bool:
+    """Whether a normalizer step leaves a cut before an ASCII space that follows printable
+    ASCII as it is (truncation_prefix.py): all but a Replace whose pattern could match across
+    that space (a string with a space and other chars, a regex other than a space run)."""
+    if step.get("type") != "Replace":
+        return True
+    pattern = step["pattern"]
+    if "String" in pattern:
+        return " " not in pattern["String"] or not pattern["String"].strip(" ")
+    return pattern.get("Regex") in _SPACE_RUN_REGEXES
+
+
 class SentencePieceUnigram(tf.Module):
     """Texts ([n] strings) to Unigram ids ([n, (tokens)] int64), without special tokens, in two
     steps as 🤗 runs them (added tokens marked `normalized` are found between the two):
@@ -186,6 +202,7 @@ class SentencePieceUnigram(tf.Module):
         flags, lower = flag_table(FLAG_RANGES), lowercase_table()
         self._flags, self._lower = tf.constant(flags), tf.constant(lower)
         steps = _flatten(config.normalizer)
+        self.cuts_at_spaces = all(_keeps_space_cuts(step) for step in steps)
         self._steps = [self._step(step) for step in steps]
         self._origin_steps = [self._origin_step(step, exact)
                               for step, exact in zip(steps, self._steps)]

@@ -34,6 +34,8 @@ _FAST_PATH_ASCII = "\\x{20}-\\x{7E}\\t\\n\\r"
 class BertWordPiece(tf.Module):
     """Texts ([n] strings) to WordPiece ids ([n, (tokens)] int64), without special tokens."""
 
+    cuts_at_spaces = True  # words end at whitespace (truncation_prefix.py)
+
     def __init__(self, config: WordPieceConfig, name=None):
         super().__init__(name=name)
         self.clean_text = config.clean_text
