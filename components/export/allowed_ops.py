@@ -135,6 +135,7 @@ MODEL_OP_GROUPS: Dict[str, Tuple[str, ...]] = {
         "StringJoin",
         "StringLower",
         "StringSplitV2",
+        "Substr",  # a long text cut to what truncation keeps (truncation_prefix.py)
         "StaticRegexReplace",
         "StaticRegexFullMatch",
         "UnicodeDecode",
