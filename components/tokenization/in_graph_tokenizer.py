@@ -116,7 +116,7 @@ class InGraphTokenizer(tf.keras.layers.Layer):
         """Which of `n_texts` texts truncation cuts to at most max_length tokens, so that
         only their first tokens need encoding (truncation_prefix.py): a single text; of a
         pair, the one `only_first`/`only_second` names (`longest_first` compares the whole
-        lengths). None with windows, which need every token."""
+        lengths). Neither with windows, which need every token."""
         packer = self.packer
         if packer.return_overflowing_tokens or not can_cut(
                 self.encoder, self.tokenizer_config.added_tokens):
