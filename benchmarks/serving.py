@@ -341,6 +341,14 @@ def _clients(key):
     return int(key.split("_")[1])
 
 
+def add_export_arguments(parser: argparse.ArgumentParser):
+    """The options of `_export` (the fine-tuned model both serving benchmarks measure)."""
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--train-steps", type=int, default=1)
+    parser.add_argument("--train-per-topic", type=int, default=10)
+    parser.add_argument("--test-per-topic", type=int, default=50)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300, help="batch-1 requests timed")
@@ -350,10 +358,7 @@ def main():
                         help="untimed batch-1 requests per side, spread over text lengths")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--batches", type=int, default=8, help="batches timed")
-    parser.add_argument("--max-length", type=int, default=128)
-    parser.add_argument("--train-steps", type=int, default=1)
-    parser.add_argument("--train-per-topic", type=int, default=10)
-    parser.add_argument("--test-per-topic", type=int, default=50)
+    add_export_arguments(parser)
     parser.add_argument("--texts", nargs="+", default=["mixed", "tweets"],
                         choices=("articles", "openings", "mixed", "tweets"),
                         help="the corpora timed, each from the BBC test articles (see corpus)")

@@ -246,10 +246,7 @@ def main():
     parser.add_argument("--timed", type=int, default=100,
                         help="untraced batch-1 requests timed per side")
     parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--max-length", type=int, default=128)
-    parser.add_argument("--train-steps", type=int, default=1)
-    parser.add_argument("--train-per-topic", type=int, default=10)
-    parser.add_argument("--test-per-topic", type=int, default=50)
+    serving.add_export_arguments(parser)
     parser.add_argument("--top", type=int, default=15, help="op types in the table")
     parser.add_argument("--ort", action=argparse.BooleanOptionalAction, default=True,
                         help="also time ONNX Runtime (onnxruntime, tf2onnx)")
