@@ -46,8 +46,30 @@ def _split_at(segments: _Segments, tokens: Sequence[AddedToken], trim_offsets: b
     that whitespace out, but for one leading space at a text's start with
     `keep_prefix_space` (the post-processor's add_prefix_space). `transcode=False` for texts
     known to be valid UTF-8."""
+    unsplit = segments._replace(parents=tf.range(tf.size(segments.ids, tf.int64)))
     if not tokens:
-        return segments._replace(parents=tf.range(tf.size(segments.ids, tf.int64)))
+        return unsplit
+    # Most batches hold no added token at all: they are spared the split (and the transcode,
+    # the costliest part of it; encoders read invalid UTF-8 as U+FFFD themselves).
+    return tf.cond(_may_hold(segments.texts, tokens),
+                   lambda: _split_found(segments, tokens, trim_offsets, keep_prefix_space,
+                                        transcode),
+                   lambda: unsplit)
+
+
+def _may_hold(texts, tokens: Sequence[AddedToken]) -> tf.Tensor:
+    """Whether any text may hold an added token: one RE2 scan of the raw bytes for the tokens'
+    contents (a match extends from a content by lstrip/rstrip whitespace only). `\\C` is any
+    byte, so invalid UTF-8 does not stop the scan; transcoding changes nothing but invalid
+    sequences, so it finds every content the transcoded text has, but one with U+FFFD."""
+    if any("\ufffd" in token.content for token in tokens):
+        return tf.constant(True)
+    contents = "|".join(re2_literal(token.content) for token in tokens)
+    return tf.reduce_any(tf.strings.regex_full_match(texts, f"\\C*(?:{contents})\\C*"))
+
+
+def _split_found(segments: _Segments, tokens: Sequence[AddedToken], trim_offsets: bool,
+                 keep_prefix_space: bool, transcode: bool) -> _Segments:
     space = whitespace_class()
     tokens = sorted(tokens, key=lambda token: -len(token.content))
     pattern = "|".join((space + "*" if token.lstrip else "") + re2_literal(token.content)
@@ -174,10 +196,13 @@ def encode_normalized_with_offsets(encoder, text, added_tokens: Sequence[AddedTo
 def _by_text(text, segments: _Segments, encoded, added_values) -> tf.RaggedTensor:
     """Each segment's `encoded` values, or for an added token its `added_values` entry, in
     order by text."""
-    is_added = segments.ids >= 0
-    added = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(added_values, is_added),
-                                             tf.cast(is_added, tf.int64))
-    encoded = tf.concat([added, encoded], axis=1)
-    return tf.RaggedTensor.from_value_rowids(encoded, segments.rows,
-                                             nrows=tf.shape(text, out_type=tf.int64)[0]
-                                             ).merge_dims(1, 2)
+    n_texts = tf.shape(text, out_type=tf.int64)[0]
+
+    def merged():
+        is_added = segments.ids >= 0
+        added = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(added_values, is_added),
+                                                 tf.cast(is_added, tf.int64))
+        return tf.RaggedTensor.from_value_rowids(tf.concat([added, encoded], axis=1),
+                                                 segments.rows, nrows=n_texts).merge_dims(1, 2)
+    # A batch where no added token was found has one segment per text: `encoded` as it is.
+    return tf.cond(tf.size(segments.ids, tf.int64) > n_texts, merged, lambda: encoded)
