@@ -225,6 +225,40 @@ def test_widened_fast_path_texts(checkpoints):
                      reference(texts, padding="longest", truncation=True, max_length=256), name)
 
 
+def test_stand_in_texts(checkpoints):
+    """Rows with characters FastBertTokenizer normalizes unlike 🤗 while 🤗 leaves them as they
+    are (…, ß, ², ½, ligatures, fullwidth letters, ‥: in the vocabulary or not) take the fast
+    path renamed to stand-ins, with 🤗's ids; so do Hangul syllables (decomposed alike), up to
+    the word limit in characters after decomposition; rows holding a stand-in itself take the
+    exact path, with 🤗's ids too."""
+    from tfx_hf.components.tokenization.fast_bert_tables import PLAIN_OUTSIDE
+    rng = random.Random(3)
+    for name in ["minilm_uncased", "cased"]:
+        reference = AutoTokenizer.from_pretrained(checkpoints[name])
+        ours = InGraphTokenizer.from_pretrained(checkpoints[name], max_length=256,
+                                                padding="longest")
+        stand_ins = ours.encoder._stand_ins
+        plain = [chr(rng.randint(first, last)) for ranges in
+                 PLAIN_OUTSIDE[reference.do_lower_case].values()
+                 for first, last in rng.choices(ranges, k=300)]
+        vocab_chars = set("".join(reference.vocab))
+        in_vocab = [chr(cp) for cp in stand_ins.renamed if chr(cp) in vocab_chars][:300]
+        alphabet = plain + in_vocab + list("…ß²½ﬁｆ‥한국어뉴스") + [
+            chr(c) for c in range(0x20, 0x7F)] + [" "] * 40
+        texts = ["".join(rng.choices(alphabet, k=rng.randint(1, 200))) for _ in range(300)]
+        own = [chr(cp) for cp in sorted(set(stand_ins.renamed.values()))[:20]]
+        held = ["x" + c + "y … ß" for c in own]  # a stand-in itself
+        texts += held + ["straße … Größe² ½ ﬁne ‥ ｆｕｌｌ", "한" * 33, "한" * 34 + " x", "가" * 50,
+                         "뉴스 " * 40, "…" * 101]
+        renamed = tf.strings.regex_full_match(tf.constant(texts), ours.encoder._renamable_text)
+        fast = tf.strings.regex_full_match(tf.constant(texts), ours.encoder._fast_path_text)
+        renamed, fast = renamed.numpy(), fast.numpy()
+        assert (renamed & ~fast)[:300].mean() > 0.8, name
+        assert not renamed[300:300 + len(held)].any(), name
+        _assert_same(ours(tf.constant(texts)),
+                     reference(texts, padding="longest", truncation=True, max_length=256), name)
+
+
 def test_invalid_utf8_reads_as_replacement_character(checkpoints):
     """Bytes that are not UTF-8 give what 🤗 gives for the text decoded with errors="replace"."""
     raw = [b"caf\xe9 ok", b"\xff\xfe bad start", b"trunc\xe2\x82", b"mid\xc3(dle x",

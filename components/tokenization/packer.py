@@ -112,7 +112,10 @@ class SegmentPacker:
         ids, type_ids = self._apply_template(template, segments)
         width = self._padded_width(ids)
         input_ids, attention_mask = tf_text.pad_model_inputs(ids, width, self.pad_id)
-        token_type_ids, _ = tf_text.pad_model_inputs(type_ids, width, 0)
+        if any(type_id for _, type_id in template):
+            token_type_ids, _ = tf_text.pad_model_inputs(type_ids, width, 0)
+        else:  # a single text's: all 0, padding too
+            token_type_ids = tf.zeros_like(input_ids)
         outputs = {"input_ids": input_ids, "attention_mask": attention_mask,
                    "token_type_ids": token_type_ids}
         if offsets is not None:

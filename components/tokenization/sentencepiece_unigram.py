@@ -296,13 +296,11 @@ class SentencePieceUnigram(tf.Module):
         return encode_normalized_with_offsets(self, text, ())
 
     def normalize(self, text) -> tf.Tensor:
-        # Invalid UTF-8 reads as U+FFFD first, so that the regex steps see valid text.
-        text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace",
-                                            replacement_char=0xFFFD)
         if self.fast_path is None:
             return self._exact_normalize(text)
-        # Rows of fast-path characters only (see sentencepiece_fast_path.py) take the
-        # string-level variants of the steps, the others the exact ones; rows keep their order.
+        # Rows of fast-path characters only (see sentencepiece_fast_path.py; so valid UTF-8)
+        # take the string-level variants of the steps, the others the exact ones; rows keep
+        # their order.
         fast = tf.strings.regex_full_match(text, self.fast_path.row_pattern)
         fast_rows = tf.cast(tf.where(fast)[:, 0], tf.int32)
         exact_rows = tf.cast(tf.where(~fast)[:, 0], tf.int32)
@@ -313,6 +311,9 @@ class SentencePieceUnigram(tf.Module):
         return tf.dynamic_stitch([fast_rows, exact_rows], [fast_text, exact_text])
 
     def _exact_normalize(self, text):
+        # Invalid UTF-8 reads as U+FFFD first, so that the regex steps see valid text.
+        text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace",
+                                            replacement_char=0xFFFD)
         for step in self._steps:
             text = step(text)
         return text

@@ -51,11 +51,11 @@ def encode_kept(encode: Callable[[tf.Tensor], Encoded], text: tf.Tensor,
                 max_tokens: int) -> Encoded:
     """`encode(text)` (ids, or a tuple whose first is the ids) up to each row's first
     max_tokens tokens: rows past them may be shorter than the whole text's."""
-    # Only texts of over 4 bytes per run kept are looked at (an English word and its space
+    # Only texts of over 6 bytes per run kept are looked at (an English word and its space
     # average ~6): a cut is never needed for the ids, and looking for one in texts that are
     # too short for it costs more than it saves. A batch without such texts is encoded as it
     # is.
-    may_cut = tf.strings.length(text) > 4 * (max_tokens + SLACK)
+    may_cut = tf.strings.length(text) > 6 * (max_tokens + SLACK)
     return tf.cond(tf.reduce_any(may_cut), lambda: _encode_cut(encode, text, may_cut,
                                                                max_tokens),
                    lambda: encode(text))

@@ -21,8 +21,8 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from tfx_hf.components.tokenization.code_points import CodePoints, flag_table, lowercase_table
-from tfx_hf.components.tokenization.fast_bert_tables import FAST_RANGES
 from tfx_hf.components.tokenization.tokenizer_files import TokenizerFilesError, WordPieceConfig
+from tfx_hf.components.tokenization.wordpiece_stand_ins import StandIns
 from tfx_hf.components.tokenization.unicode_tables import (
     CJK, CLEAN_REMOVE, CLEAN_SPACE, FLAG_RANGES, NONSPACING_MARK, PUNCTUATION, WHITESPACE)
 
@@ -49,7 +49,14 @@ class BertWordPiece(tf.Module):
         if any(_NONCHARACTER.search(token) for token in config.vocab):
             raise TokenizerFilesError("The vocabulary has a token with a Unicode noncharacter; "
                                       "in-graph tokenization does not support that.")
-        self._fast_path_text = _fast_path_text(config)
+        self._stand_ins = StandIns(config.vocab, config.unk_token,
+                                   config.continuing_subword_prefix, bool(config.lowercase)
+                                   ) if _probed_settings(config) else None
+        # (Settings other than those probed: £ and € only.)
+        fast = self._stand_ins.fast if self._stand_ins else [(0xA3, 0xA3), (0x20AC, 0x20AC)]
+        self._fast_path_text = _text_of(fast)
+        if self._stand_ins:
+            self._renamable_text = _text_of(self._stand_ins.renamable)
         self._flags = tf.constant(flag_table(FLAG_RANGES))
         self._lower = tf.constant(lowercase_table())
         try:
@@ -65,12 +72,16 @@ class BertWordPiece(tf.Module):
             max_bytes_per_word=4 * self.max_chars + 4, token_out_type=tf.int64,
             unknown_token=config.unk_token, no_pretokenization=True,
             support_detokenization=False)
-        # Only for texts where it agrees with 🤗 (see __call__): ASCII letters lowercase alike,
-        # there is nothing to strip or clean, and bytes are characters but for £ €.
+        # Only for texts where it agrees with 🤗 (see __call__), with the stand-ins' renaming.
+        # Its words are within max_chars characters (see __call__): its byte limit must not cut
+        # in first.
+        stand_ins = self._stand_ins
         self._fast_bert = tf_text.FastBertTokenizer(
-            vocab=list(config.vocab), suffix_indicator=config.continuing_subword_prefix,
-            max_bytes_per_word=self.max_chars, token_out_type=tf.int64,
-            unknown_token=config.unk_token, lower_case_nfd_strip_accents=config.lowercase)
+            vocab=stand_ins.vocab if stand_ins else list(config.vocab),
+            suffix_indicator=config.continuing_subword_prefix,
+            max_bytes_per_word=4 * self.max_chars, token_out_type=tf.int64,
+            unknown_token=stand_ins.unk_token if stand_ins else config.unk_token,
+            lower_case_nfd_strip_accents=config.lowercase)
 
     def _flags_of(self, values):
         return tf.cast(tf.gather(self._flags, values), tf.int32)
@@ -121,22 +132,43 @@ class BertWordPiece(tf.Module):
         """`at_start` (which texts begin their input) is the encoders' common signature; BERT's
         pre-tokenization does not depend on it."""
         # Texts of printable ASCII and the characters FastBertTokenizer was probed to treat as
-        # 🤗 does (`_fast_path_text`) whose whitespace-separated runs are at most
-        # max_input_chars_per_word bytes need none of the steps where it differs from 🤗 (its
-        # Unicode tables, byte-counted word limit): they take that fast path, the others the
-        # exact one; rows keep their order.
+        # 🤗 does, or that have a stand-in (renamed first: wordpiece_stand_ins.py), whose
+        # whitespace-separated runs are at most max_input_chars_per_word bytes (so their words
+        # are within that many characters once normalized: make_fast_bert_tables.py) need none
+        # of the steps where it differs from 🤗 (its Unicode tables, byte-counted word limit):
+        # they take that fast path, the others the exact one; rows keep their order.
         safe = tf.strings.regex_full_match(text, self._fast_path_text)
+        safe_rows = tf.where(safe)[:, 0]
         safe_texts = tf.boolean_mask(text, safe)
-        runs = tf.strings.split(safe_texts)  # on ASCII whitespace
-        short_runs = ~tf.reduce_any(
-            runs.with_values(tf.strings.length(runs.values) > self.max_chars), axis=1)
-        fast_rows = tf.boolean_mask(tf.where(safe)[:, 0], short_runs)
+        if self._stand_ins:
+            others = tf.where(~safe)[:, 0]
+            renamable = tf.boolean_mask(others, tf.strings.regex_full_match(
+                tf.gather(text, others), self._renamable_text))
+            safe_rows = tf.concat([safe_rows, renamable], 0)
+            safe_texts = tf.concat([safe_texts, self._stand_ins(tf.gather(text, renamable))], 0)
+        short_runs = ~self._has_long_run(safe_texts)
+        fast_rows = tf.boolean_mask(safe_rows, short_runs)
         exact_rows = tf.where(~tf.scatter_nd(fast_rows[:, None], tf.ones_like(fast_rows, tf.bool),
                                              tf.shape(text, out_type=tf.int64)))[:, 0]
         fast_ids = self._fast_bert.tokenize(tf.boolean_mask(safe_texts, short_runs))
-        exact_ids = self._exact(tf.gather(text, exact_rows))
+        # (A batch with no row for it, the usual case, skips the exact path's ~100 ops.)
+        exact_ids = tf.cond(tf.size(exact_rows) > 0,
+                            lambda: self._exact(tf.gather(text, exact_rows)),
+                            lambda: tf.RaggedTensor.from_row_lengths(
+                                tf.zeros([0], tf.int64), tf.zeros([0], tf.int64)))
         ids = tf.concat([fast_ids, exact_ids], axis=0)
         return tf.gather(ids, tf.argsort(tf.concat([fast_rows, exact_rows], 0)))
+
+    def _has_long_run(self, text):
+        """Which texts have a run without ASCII whitespace of over max_chars bytes. A run of
+        fewer than max_chars // 4 + 1 characters has at most max_chars bytes: one RE2 scan
+        finds the few texts where the bytes must be counted."""
+        maybe = tf.where(tf.strings.regex_full_match(
+            text, f"\\C*[^\\t\\n\\r ]{{{self.max_chars // 4 + 1}}}\\C*"))[:, 0]
+        runs = tf.strings.split(tf.gather(text, maybe))  # on ASCII whitespace
+        long = tf.reduce_any(
+            runs.with_values(tf.strings.length(runs.values) > self.max_chars), axis=1)
+        return tf.scatter_nd(maybe[:, None], long, tf.shape(text, out_type=tf.int64))
 
     def encode_with_offsets(self, text):
         """([n, (ids)], [n, (starts)], [n, (ends)]): the exact path's ids with each token's
@@ -200,15 +232,15 @@ class BertWordPiece(tf.Module):
                 tf.boolean_mask(cps.rows, starts))
 
 
-def _fast_path_text(config: WordPieceConfig) -> str:
-    """RE2 for the rows FastBertTokenizer tokenizes as 🤗 does: printable ASCII and, for the
-    BertNormalizer settings the probe ran with (clean_text, handle_chinese_chars, strip_accents
-    as lowercase), every character it found FastBert to treat alike (make_fast_bert_tables.py);
-    for other settings £ and € only."""
-    standard = config.clean_text and config.handle_chinese_chars and (
-        config.strip_accents is None or config.strip_accents == config.lowercase)
-    ranges = FAST_RANGES[bool(config.lowercase)] if standard else [(0xA3, 0xA3),
-                                                                   (0x20AC, 0x20AC)]
+def _probed_settings(config: WordPieceConfig) -> bool:
+    """Whether the BertNormalizer settings are those make_fast_bert_tables.py probed
+    FastBertTokenizer with: clean_text, handle_chinese_chars, strip_accents as lowercase."""
+    return bool(config.clean_text and config.handle_chinese_chars and (
+        config.strip_accents is None or config.strip_accents == config.lowercase))
+
+
+def _text_of(ranges) -> str:
+    """RE2 for a text of printable ASCII and the code points in `ranges`."""
     return "[" + _FAST_PATH_ASCII + "".join(
         f"\\x{{{first:x}}}-\\x{{{last:x}}}" for first, last in ranges) + "]*"
 
