@@ -225,6 +225,20 @@ def test_widened_fast_path_texts(checkpoints):
                      reference(texts, padding="longest", truncation=True, max_length=256), name)
 
 
+def test_added_tokens_next_to_invalid_utf8(checkpoints):
+    """A batch holding no added token skips the split (added_tokens.py); one whose only
+    added tokens follow or precede invalid UTF-8 still finds them, as 🤗 does in the text
+    decoded with errors="replace"."""
+    reference = AutoTokenizer.from_pretrained(checkpoints["minilm_uncased"])
+    ours = InGraphTokenizer.from_pretrained(checkpoints["minilm_uncased"], max_length=24)
+    for raw in ([b"caf\xe9 ok", b"\xff\xfe bad [CL\xffS] x", b"trunc\xe2\x82"],
+                [b"\xff[MASK]x", b"ok", b"\xe2\x82[SEP]\xc3", b"a [CL\xffS] [PAD]\x80"]):
+        texts = [r.decode("utf-8", errors="replace") for r in raw]
+        _assert_same(ours(tf.constant(raw)),
+                     reference(texts, padding="max_length", truncation=True, max_length=24),
+                     raw)
+
+
 def test_stand_in_texts(checkpoints):
     """Rows with characters FastBertTokenizer normalizes unlike 🤗 while 🤗 leaves them as they
     are (…, ß, ², ½, ligatures, fullwidth letters, ‥: in the vocabulary or not) take the fast

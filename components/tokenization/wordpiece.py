@@ -137,26 +137,27 @@ class BertWordPiece(tf.Module):
         # are within that many characters once normalized: make_fast_bert_tables.py) need none
         # of the steps where it differs from 🤗 (its Unicode tables, byte-counted word limit):
         # they take that fast path, the others the exact one; rows keep their order.
-        safe = tf.strings.regex_full_match(text, self._fast_path_text)
-        safe_rows = tf.where(safe)[:, 0]
-        safe_texts = tf.boolean_mask(text, safe)
+        fast = tf.strings.regex_full_match(text, self._fast_path_text)
+        fast_text = text
         if self._stand_ins:
-            others = tf.where(~safe)[:, 0]
+            others = tf.where(~fast)[:, 0]
             renamable = tf.boolean_mask(others, tf.strings.regex_full_match(
                 tf.gather(text, others), self._renamable_text))
-            safe_rows = tf.concat([safe_rows, renamable], 0)
-            safe_texts = tf.concat([safe_texts, self._stand_ins(tf.gather(text, renamable))], 0)
-        short_runs = ~self._has_long_run(safe_texts)
-        fast_rows = tf.boolean_mask(safe_rows, short_runs)
-        exact_rows = tf.where(~tf.scatter_nd(fast_rows[:, None], tf.ones_like(fast_rows, tf.bool),
-                                             tf.shape(text, out_type=tf.int64)))[:, 0]
-        fast_ids = self._fast_bert.tokenize(tf.boolean_mask(safe_texts, short_runs))
-        # (A batch with no row for it, the usual case, skips the exact path's ~100 ops.)
-        exact_ids = tf.cond(tf.size(exact_rows) > 0,
-                            lambda: self._exact(tf.gather(text, exact_rows)),
-                            lambda: tf.RaggedTensor.from_row_lengths(
-                                tf.zeros([0], tf.int64), tf.zeros([0], tf.int64)))
-        ids = tf.concat([fast_ids, exact_ids], axis=0)
+            fast_text = tf.tensor_scatter_nd_update(
+                text, renamable[:, None], self._stand_ins(tf.gather(text, renamable)))
+            fast = tf.tensor_scatter_nd_update(fast, renamable[:, None],
+                                               tf.ones_like(renamable, tf.bool))
+        fast &= ~self._has_long_run(fast_text)
+        # (A batch with no row for the exact path, the usual case, skips its ~100 ops.)
+        return tf.cond(tf.reduce_all(fast), lambda: self._fast_bert.tokenize(fast_text),
+                       lambda: self._by_path(text, fast_text, fast))
+
+    def _by_path(self, text, fast_text, fast) -> tf.RaggedTensor:
+        """The `fast` rows of `fast_text` by FastBert, the others of `text` by the exact path,
+        in order."""
+        fast_rows, exact_rows = tf.where(fast)[:, 0], tf.where(~fast)[:, 0]
+        ids = tf.concat([self._fast_bert.tokenize(tf.gather(fast_text, fast_rows)),
+                         self._exact(tf.gather(text, exact_rows))], axis=0)
         return tf.gather(ids, tf.argsort(tf.concat([fast_rows, exact_rows], 0)))
 
     def _has_long_run(self, text):
