@@ -14,6 +14,7 @@ stand-in candidates come from make_fast_bert_tables.py.
 from types import MappingProxyType
 from typing import Dict, List, Sequence, Tuple
 
+import numpy as np
 import tensorflow as tf
 
 from tfx_hf.components.tokenization.fast_bert_tables import (
@@ -46,25 +47,24 @@ class StandIns(tf.Module):
                 renamed.update(dict.fromkeys(outside - in_vocab, shared))
         if any(ord(c) in renamed for c in suffix_indicator):
             renamed = {}
-        table = str.maketrans({chr(a): chr(b) for a, b in renamed.items() if a in in_vocab})
-        self.vocab = [token.translate(table) for token in vocab]
-        self.unk_token = unk_token.translate(table)
+        in_tokens = str.maketrans({chr(a): chr(b) for a, b in renamed.items() if a in in_vocab})
+        self.vocab = [token.translate(in_tokens) for token in vocab]
+        self.unk_token = unk_token.translate(in_tokens)
         self.renamed = MappingProxyType(renamed)  # read-only, and left out of tf tracking
         taken = set(renamed.values())
         self.fast = _without(FAST_RANGES[lowercase], taken)
-        self.renamable = _merge(self.fast + _ranges(renamed))
-        spans = _ranges_with_values(renamed)
-        self._firsts = tf.constant([first for first, _, _ in spans] or [-1], tf.int32)
-        self._lasts = tf.constant([last for _, last, _ in spans] or [-1], tf.int32)
-        self._stand_ins = tf.constant([value for _, _, value in spans] or [0], tf.int32)
+        self.renamable = _merge(self.fast + [(cp, cp) for cp in renamed])
+        table = np.arange(max(renamed, default=0) + 1, dtype=np.int32)
+        table[list(renamed)] = list(renamed.values())
+        self._table = tf.constant(table)
 
     def __call__(self, text):
         chars = tf.strings.unicode_decode(text, "UTF-8")
         values = chars.values
-        at = tf.maximum(tf.searchsorted(self._firsts, values, side="right") - 1, 0)
-        inside = (values >= tf.gather(self._firsts, at)) & (values <= tf.gather(self._lasts, at))
-        return tf.strings.unicode_encode(
-            chars.with_values(tf.where(inside, tf.gather(self._stand_ins, at), values)), "UTF-8")
+        size = tf.shape(self._table)[0]
+        renamed = tf.where(values < size, tf.gather(self._table, tf.minimum(values, size - 1)),
+                           values)
+        return tf.strings.unicode_encode(chars.with_values(renamed), "UTF-8")
 
 
 def _without(ranges: Ranges, points) -> Ranges:
@@ -77,22 +77,6 @@ def _without(ranges: Ranges, points) -> Ranges:
             first = cp + 1
         if first <= last:
             out.append((first, last))
-    return out
-
-
-def _ranges(renamed: Dict[int, int]) -> Ranges:
-    return [(first, last) for first, last, _ in _ranges_with_values(
-        {cp: 0 for cp in renamed})]
-
-
-def _ranges_with_values(values: Dict[int, int]) -> List[Tuple[int, int, int]]:
-    """Runs of consecutive code points with the same value."""
-    out: List[Tuple[int, int, int]] = []
-    for cp in sorted(values):
-        if out and out[-1][1] == cp - 1 and out[-1][2] == values[cp]:
-            out[-1] = (out[-1][0], cp, values[cp])
-        else:
-            out.append((cp, cp, values[cp]))
     return out
 
 
