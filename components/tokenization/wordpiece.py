@@ -13,6 +13,9 @@ Each step follows `tokenizers` (Rust) exactly, with per-code-point tables probed
 The work runs on code points (int32); NFD and WordPiece are the only string-level ops.
 Offsets (`encode_with_offsets`) carry each code point's index in the original text through
 these steps and map WordPiece's byte offsets in each word back through them.
+That is the exact path. Rows of characters tensorflow-text's FastBertTokenizer was probed to
+treat as 🤗 does (make_fast_bert_tables.py), or renamed to such stand-ins first
+(wordpiece_stand_ins.py), take FastBertTokenizer instead: most rows of most corpora.
 """
 import re
 from typing import NamedTuple
@@ -22,9 +25,9 @@ import tensorflow_text as tf_text
 
 from tfx_hf.components.tokenization.code_points import CodePoints, flag_table, lowercase_table
 from tfx_hf.components.tokenization.tokenizer_files import TokenizerFilesError, WordPieceConfig
-from tfx_hf.components.tokenization.wordpiece_stand_ins import StandIns
 from tfx_hf.components.tokenization.unicode_tables import (
     CJK, CLEAN_REMOVE, CLEAN_SPACE, FLAG_RANGES, NONSPACING_MARK, PUNCTUATION, WHITESPACE)
+from tfx_hf.components.tokenization.wordpiece_stand_ins import StandIns
 
 _NONCHARACTER = re.compile("[\ufdd0-\ufdef" + "".join(
     chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17)) + "]")
