@@ -149,17 +149,18 @@ class UnigramLattice(tf.Module):
         scores = tf.reshape(_dense(slot, n_chars * depth, edge_score, -np.inf), [-1, depth])
         ids = tf.reshape(_dense(slot, n_chars * depth, edge_id, 0), [-1, depth])
 
+        flat_ids = tf.reshape(ids, [-1])
+
         def step(t, window, lengths, chosen_ids):
+            # The window keeps the running words only: they are a prefix, shrinking.
             n = running[t]
-            rows = tf.range(layout[t], layout[t] + n)
-            offer = window[:n] + tf.gather(scores, rows)
+            offer = window[:n] + scores[layout[t]:layout[t] + n]
             top = tf.reduce_max(offer, axis=1, keepdims=True)
             column = tf.reduce_min(tf.where(offer == top, tf.range(depth), depth), axis=1)
-            best = tf.concat([top[:, 0], tf.zeros([n_words - n], tf.float64)], 0)
-            window = tf.concat([window[:, 1:], best[:, None]], 1)
+            window = tf.concat([window[:n, 1:], top], 1)
             return (t + 1, window, lengths.write(tf.cast(t, tf.int32), depth - column),
                     chosen_ids.write(tf.cast(t, tf.int32), tf.gather(
-                        tf.gather(ids, rows), column, batch_dims=1)))
+                        flat_ids, (tf.range(layout[t], layout[t] + n)) * depth + column)))
 
         def array():  # one more (empty) element: no words must still concat
             return tf.TensorArray(tf.int64, size=tf.cast(max_len, tf.int32) + 1,
@@ -169,7 +170,9 @@ class UnigramLattice(tf.Module):
                             tf.zeros([n_words, 1], tf.float64)], 1)
         _, _, lengths, chosen_ids = tf.while_loop(
             lambda t, *_: t < max_len, step, (tf.constant(0, tf.int64), window, array(),
-                                                array()))
+                                                array()),
+            shape_invariants=(tf.TensorShape([]), tf.TensorShape([None, None]),
+                              tf.TensorShape(None), tf.TensorShape(None)))
         lengths = tf.reshape(lengths.concat(), [-1])
         chosen_ids = tf.reshape(chosen_ids.concat(), [-1])
 
