@@ -4,6 +4,7 @@ strategy, both padding modes and several max_lengths. Also checks the stored Uni
 against their generator and every code point through the whole pipeline."""
 import os
 import random
+import unicodedata
 
 import numpy as np
 import pytest
@@ -271,6 +272,24 @@ def test_stand_in_texts(checkpoints):
         assert not renamed[300:300 + len(held)].any(), name
         _assert_same(ours(tf.constant(texts)),
                      reference(texts, padding="longest", truncation=True, max_length=256), name)
+
+
+def test_no_fast_character_normalizes_into_a_renamed_one():
+    """FastBert meets what a fast-path character normalizes into: that must be neither a
+    renamed character (its token is renamed) nor a stand-in (it would read as the character it
+    stands for). Checked with Python's own NFD and lowercasing over every fast-path character."""
+    from tfx_hf.components.tokenization.tokenizer_files import read_tokenizer_config
+    from tfx_hf.components.tokenization.wordpiece_stand_ins import StandIns
+    config = read_tokenizer_config(minilm_checkpoint())
+    stand_ins = StandIns(config.vocab, config.unk_token, "##", lowercase=True)
+    vocab_chars = {ord(c) for token in config.vocab for c in token}
+    watched = {cp for cp in stand_ins.renamed if cp in vocab_chars} | set(
+        stand_ins.renamed.values())
+    assert len(watched) > 200
+    reaching = [hex(cp) for first, last in stand_ins.fast for cp in range(first, last + 1)
+                if not 0xD800 <= cp <= 0xDFFF and
+                {ord(c) for c in unicodedata.normalize("NFD", chr(cp)).lower()} - {cp} & watched]
+    assert not reaching
 
 
 def test_invalid_utf8_reads_as_replacement_character(checkpoints):

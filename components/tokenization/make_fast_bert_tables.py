@@ -24,7 +24,7 @@ import os
 import tempfile
 import textwrap
 import unicodedata
-from typing import Dict, List, Tuple
+from typing import Dict, List, Set, Tuple
 
 _PROBES = ("a{}b", "{}", "x {0}{0} y", "{}a", "\u00e9{}b", "!{}", "\u4e2d{}")
 _CANDIDATES = 512  # stand-in candidates kept per kind
@@ -114,15 +114,36 @@ def plain_code_points(lowercase: bool) -> Dict[bool, List[int]]:
     return kept
 
 
+def reached(lowercase: bool, in_fast: Set[int]) -> Set[int]:
+    """The code points that 🤗's normalization (NFD, strip_accents, lowercase, when
+    `lowercase`) of some other fast-path character holds ("ẞ" -> "ß", "Ǆ" -> "ǆ"). FastBert meets
+    them in texts that have none: they can neither be renamed nor be stand-ins."""
+    from tfx_hf.components.tokenization.code_points import flag_table, lowercase_table
+    from tfx_hf.components.tokenization.unicode_tables import FLAG_RANGES, NONSPACING_MARK
+    if not lowercase:
+        return set()
+    stripped, lower = flag_table(FLAG_RANGES) & NONSPACING_MARK != 0, lowercase_table()
+    found = set()
+    for cp in in_fast:
+        parts = [ord(c) for c in unicodedata.normalize("NFD", chr(cp)) if not stripped[ord(c)]]
+        parts = [int(lower[p]) if p < len(lower) else p for p in parts]
+        found.update(p for p in parts if p != cp)
+    return found
+
+
 def stand_in_tables(lowercase: bool, fast: List[Tuple[int, int]]):
     """(ranges of plain characters outside the fast path, by kind; stand-in candidates, by kind:
     plain fast-path characters, the rarest first: historic scripts (U+10000 to U+1BFFF: Linear
-    B, Aegean, cuneiform, hieroglyphs, ...), then the Basic Multilingual Plane from its top)."""
+    B, Aegean, cuneiform, hieroglyphs, ...), then the Basic Multilingual Plane from its top).
+    Neither holds a character another fast-path character normalizes into."""
     in_fast = set()
     for first, last in fast:
         in_fast.update(range(first, last + 1))
+    in_fast -= set(range(0xD800, 0xE000))
+    excluded = reached(lowercase, in_fast)
     outside, candidates = {}, {}
     for kind, cps in plain_code_points(lowercase).items():
+        cps = [cp for cp in cps if cp not in excluded]
         outside[kind] = _ranges([cp for cp in cps if cp not in in_fast])
         candidates[kind] = sorted(
             (cp for cp in cps if cp in in_fast and cp < 0x1C000),
