@@ -292,6 +292,16 @@ def test_no_fast_character_normalizes_into_a_renamed_one():
     assert not reaching
 
 
+def test_stand_ins_keep_tokens_within_tensorflow_text_limit():
+    """A character whose stand-in would take a vocabulary token past tensorflow-text's 256
+    bytes keeps its name (its rows take the exact path); the others are still renamed."""
+    from tfx_hf.components.tokenization.wordpiece_stand_ins import StandIns
+    stand_ins = StandIns(["[UNK]", "ß" * 50 + "a" * 60, "##ß", "…"], "[UNK]", "##",
+                         lowercase=True)
+    assert ord("ß") not in stand_ins.renamed and ord("…") in stand_ins.renamed
+    assert max(len(token.encode("utf-8")) for token in stand_ins.vocab) == 160
+
+
 def test_invalid_utf8_reads_as_replacement_character(checkpoints):
     """Bytes that are not UTF-8 give what 🤗 gives for the text decoded with errors="replace"."""
     raw = [b"caf\xe9 ok", b"\xff\xfe bad start", b"trunc\xe2\x82", b"mid\xc3(dle x",

@@ -21,6 +21,7 @@ from tfx_hf.components.tokenization.fast_bert_tables import (
     FAST_RANGES, PLAIN_OUTSIDE, STAND_IN_CANDIDATES)
 
 Ranges = List[Tuple[int, int]]
+_MAX_TOKEN_BYTES = 256  # tensorflow-text's limit on a vocabulary token, suffix indicator aside
 
 
 class StandIns(tf.Module):
@@ -48,6 +49,12 @@ class StandIns(tf.Module):
         if any(ord(c) in renamed for c in suffix_indicator):
             renamed = {}
         in_tokens = str.maketrans({chr(a): chr(b) for a, b in renamed.items() if a in in_vocab})
+        for token in vocab:  # a longer stand-in must not take a token past tensorflow-text's
+            if _bytes(token.translate(in_tokens), suffix_indicator) > _MAX_TOKEN_BYTES >= \
+                    _bytes(token, suffix_indicator):
+                for c in token:
+                    renamed.pop(ord(c), None)
+        in_tokens = str.maketrans({chr(a): chr(b) for a, b in renamed.items() if a in in_vocab})
         self.vocab = [token.translate(in_tokens) for token in vocab]
         self.unk_token = unk_token.translate(in_tokens)
         self.renamed = MappingProxyType(renamed)  # read-only, and left out of tf tracking
@@ -65,6 +72,13 @@ class StandIns(tf.Module):
         renamed = tf.where(values < size, tf.gather(self._table, tf.minimum(values, size - 1)),
                            values)
         return tf.strings.unicode_encode(chars.with_values(renamed), "UTF-8")
+
+
+def _bytes(token: str, suffix_indicator: str) -> int:
+    """A vocabulary token's UTF-8 bytes as FastBertTokenizer counts them against its limit."""
+    if suffix_indicator and token.startswith(suffix_indicator):
+        token = token[len(suffix_indicator):]
+    return len(token.encode("utf-8"))
 
 
 def _without(ranges: Ranges, points) -> Ranges:
